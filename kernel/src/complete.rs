@@ -1,0 +1,77 @@
+//! Completion and inspection. rust-analyzer (through evcxr) knows the prelude's and the
+//! session's code; the session's own variables, items and Rust's keywords are added, which
+//! also keeps completion useful where rust-analyzer knows nothing (no rust-src component).
+
+use jupyter_protocol::{CompleteReply, InspectReply, Media};
+use serde_json::{json, Value};
+
+use crate::session::Session;
+use crate::syntax::{byte_offset, code_points, name_at};
+
+const KEYWORDS: &[&str] = &[
+    "as", "break", "const", "continue", "else", "enum", "false", "fn", "for", "if", "impl", "in", "let",
+    "loop", "match", "mod", "move", "mut", "pub", "return", "self", "Self", "static", "struct", "trait",
+    "true", "type", "unsafe", "use", "where", "while",
+];
+
+pub fn complete(session: &mut Session, code: &str, cursor: usize) -> CompleteReply {
+    let offset = byte_offset(code, cursor);
+    let word_start = code[..offset].rfind(|c: char| !(c.is_alphanumeric() || c == '_')).map_or(0, |i| i + 1);
+    let word = &code[word_start..offset];
+    let after_dot = code[..word_start].ends_with('.') || code[..word_start].ends_with("::");
+
+    let (mut start, mut end, mut matches) = (word_start, offset, Vec::new());
+    if let Ok((ra_start, ra_end, found)) = session.completions(code, offset) {
+        if !found.is_empty() {
+            (start, end) = (ra_start, ra_end);
+        }
+        matches.extend(found);
+    }
+    if !after_dot && start == word_start {
+        let variables = session.variables();
+        let ours = variables
+            .iter()
+            .map(|(name, ty)| (name.clone(), format!("variable: {ty}")))
+            .chain(session.item_names().into_iter().map(|name| (name, "item".to_owned())))
+            .chain(KEYWORDS.iter().map(|k| (k.to_string(), "keyword".to_owned())));
+        matches.extend(ours.filter(|(name, _)| name.starts_with(word)));
+    }
+    let mut seen = std::collections::HashSet::new();
+    matches.retain(|(text, _)| seen.insert(text.clone()));
+
+    let (cursor_start, cursor_end) = (code_points(code, start), code_points(code, end));
+    let types: Vec<Value> = matches
+        .iter()
+        .map(|(text, kind)| json!({"start": cursor_start, "end": cursor_end, "text": text, "type": kind}))
+        .collect();
+    let mut metadata = serde_json::Map::new();
+    metadata.insert("_jupyter_types_experimental".to_owned(), Value::Array(types));
+    CompleteReply {
+        matches: matches.into_iter().map(|(text, _)| text).collect(),
+        cursor_start,
+        cursor_end,
+        metadata,
+        ..Default::default()
+    }
+}
+
+/// The type of a session variable, or rust-analyzer's hover (signature and docs) for a name.
+pub fn inspect(session: &mut Session, code: &str, cursor: usize) -> InspectReply {
+    let offset = byte_offset(code, cursor);
+    let Some((start, end)) = name_at(code, offset) else { return InspectReply::default() };
+    let name = &code[start..end];
+    let variable = session.variables().into_iter().find(|(n, _)| n == name);
+    let (plain, html) = match variable {
+        Some((name, ty)) => (format!("{name}: {ty}"), format!("<pre>{name}: {}</pre>", html_escape(&ty))),
+        None => match session.hover(code, end) {
+            Some(found) => found,
+            None => return InspectReply::default(),
+        },
+    };
+    let data: Media = serde_json::from_value(json!({"text/plain": plain, "text/html": html})).unwrap_or_default();
+    InspectReply { found: true, data, ..Default::default() }
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}

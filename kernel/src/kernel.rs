@@ -1,0 +1,454 @@
+//! The dispatcher: one match over every request, with busy/idle, parent linkage and the
+//! execution queue handled here and nowhere else. Evaluation happens on the session thread.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use jupyter_protocol::{
+    ClearOutput, CodeMirrorMode, CommInfoReply, CompleteReply, DisplayData, ErrorOutput, ExecuteInput,
+    ExecuteReply, ExecuteRequest, ExecuteResult, ExecutionCount, HelpLink, HistoryReply, InspectReply,
+    InterruptReply, IsCompleteReply, JupyterMessage, JupyterMessageContent as Content, KernelInfoReply,
+    LanguageInfo, Media, ReplyError, ReplyStatus, ShutdownReply, Status, StreamContent, Transient,
+    UpdateDisplayData,
+};
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::history::History;
+use crate::prebuilt::Prebuilt;
+use crate::report::CellError;
+use crate::session::{Interrupter, Outcome, Output, Session};
+use crate::syntax::{self, Completeness};
+use crate::wire::{Channel, Outgoing};
+
+/// Work for the session thread, which owns the evcxr context.
+enum Job {
+    Execute(String, oneshot::Sender<Outcome>),
+    Complete(String, usize, oneshot::Sender<CompleteReply>),
+    Inspect(String, usize, oneshot::Sender<InspectReply>),
+}
+
+/// Publishes on iopub as the child of the request being handled. Output that comes before
+/// any request (a prelude rebuild at start-up) waits for the first cell and lands there.
+struct Publisher {
+    out: mpsc::UnboundedSender<Outgoing>,
+    parent: Mutex<(Option<JupyterMessage>, Vec<Content>)>,
+}
+
+impl Publisher {
+    fn send(&self, content: impl Into<Content>, parent: &JupyterMessage) {
+        let _ = self.out.send(Outgoing::IoPub(JupyterMessage::new(content.into(), Some(parent))));
+    }
+
+    /// Sends under the current request, or holds on to it until there is one.
+    fn send_current(&self, content: Content) {
+        let mut guard = self.parent.lock().unwrap();
+        match &guard.0 {
+            Some(parent) => self.send(content, parent),
+            None => guard.1.push(content),
+        }
+    }
+
+    fn set_parent(&self, parent: &JupyterMessage) {
+        let mut guard = self.parent.lock().unwrap();
+        for held in guard.1.drain(..) {
+            self.send(held, parent);
+        }
+        guard.0 = Some(parent.clone());
+    }
+
+    fn output(&self, output: Output) {
+        let content: Content = match output {
+            Output::Stdout(text) => StreamContent::stdout(&text).into(),
+            Output::Stderr(text) => StreamContent::stderr(&text).into(),
+            Output::Display(message) => match display_content(message) {
+                Some(content) => content,
+                None => return,
+            },
+        };
+        self.send_current(content);
+    }
+}
+
+/// A display message from the prelude: `{"kind": "display"|"update"|"clear", ...}`.
+fn display_content(message: Value) -> Option<Content> {
+    let data = || media(serde_json::from_value(message["data"].clone()).unwrap_or_default());
+    let metadata = || message["metadata"].as_object().cloned().unwrap_or_default();
+    let display_id = message["display_id"].as_str().map(str::to_owned);
+    Some(match message["kind"].as_str()? {
+        "display" => DisplayData {
+            data: data(),
+            metadata: metadata(),
+            transient: display_id.map(|id| Transient { display_id: Some(id) }),
+        }
+        .into(),
+        "update" => UpdateDisplayData { data: data(), metadata: metadata(), transient: Transient { display_id } }.into(),
+        "clear" => ClearOutput { wait: message["wait"].as_bool().unwrap_or(false) }.into(),
+        _ => return None,
+    })
+}
+
+/// A MIME bundle as Jupyter's `data`: JSON types carry JSON, everything else text.
+fn media(bundle: BTreeMap<String, String>) -> Media {
+    let data: serde_json::Map<String, Value> = bundle
+        .into_iter()
+        .map(|(mime, text)| {
+            let value = match mime.ends_with("json") {
+                true => serde_json::from_str(&text).unwrap_or(Value::String(text)),
+                false => Value::String(text),
+            };
+            (mime, value)
+        })
+        .collect();
+    serde_json::from_value(Value::Object(data)).unwrap_or_default()
+}
+
+pub struct Kernel {
+    out: mpsc::UnboundedSender<Outgoing>,
+    publisher: Arc<Publisher>,
+    jobs: std::sync::mpsc::Sender<Job>,
+    interrupter: Arc<Interrupter>,
+    execution_count: usize,
+    history: History,
+    rustc_version: String,
+}
+
+impl Kernel {
+    /// Starts the session thread (which loads the prelude in the background) and returns at once,
+    /// so that `kernel_info` is answered before any compilation happens.
+    pub fn start(prebuilt: Prebuilt, session_dir: PathBuf, out: mpsc::UnboundedSender<Outgoing>) -> Self {
+        let publisher = Arc::new(Publisher { out: out.clone(), parent: Mutex::new((None, Vec::new())) });
+        let interrupter = Arc::new(Interrupter::new(session_dir.join("interrupt")));
+        let (jobs, job_rx) = std::sync::mpsc::channel();
+        let history = History::open(prebuilt.home.join("history.jsonl"));
+        let (thread_publisher, thread_interrupter) = (publisher.clone(), interrupter.clone());
+        std::thread::spawn(move || run_session(prebuilt, session_dir, job_rx, thread_publisher, thread_interrupter));
+        Kernel {
+            out,
+            publisher,
+            jobs,
+            interrupter,
+            execution_count: 0,
+            history,
+            rustc_version: rustc_version(),
+        }
+    }
+
+    /// Serves requests until a shutdown request. Control requests are answered even while a
+    /// cell runs; shell requests are handled one at a time, in order.
+    pub async fn serve(mut self, mut incoming: mpsc::UnboundedReceiver<(Channel, JupyterMessage)>) {
+        let (shell_tx, mut shell_rx) = mpsc::unbounded_channel();
+        let (stop_tx, mut stop_rx) = mpsc::unbounded_channel::<()>();
+        let control = ControlHandler {
+            out: self.out.clone(),
+            interrupter: self.interrupter.clone(),
+            info: self.kernel_info(),
+            stop: stop_tx,
+        };
+        tokio::spawn(async move {
+            while let Some((channel, message)) = incoming.recv().await {
+                match channel {
+                    Channel::Control => control.handle(message),
+                    Channel::Shell => {
+                        let _ = shell_tx.send(message);
+                    }
+                }
+            }
+        });
+        let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+        loop {
+            tokio::select! {
+                Some(message) = shell_rx.recv() => {
+                    if self.handle_shell(message).await == Flow::AbortQueue {
+                        // ipykernel's stop_on_error: requests already queued are aborted.
+                        while let Ok(queued) = shell_rx.try_recv() {
+                            self.handle_aborted(queued).await;
+                        }
+                    }
+                }
+                Some(()) = async { match sigint.as_mut() { Some(s) => s.recv().await, None => None } } => {
+                    self.interrupter.interrupt();
+                }
+                _ = stop_rx.recv() => break,
+            }
+        }
+    }
+
+    fn kernel_info(&self) -> KernelInfoReply {
+        KernelInfoReply {
+            status: ReplyStatus::Ok,
+            protocol_version: "5.3".to_owned(),
+            implementation: "ferrolab".to_owned(),
+            implementation_version: env!("CARGO_PKG_VERSION").to_owned(),
+            language_info: LanguageInfo {
+                name: "rust".to_owned(),
+                version: self.rustc_version.clone(),
+                mimetype: Some("text/rust".to_owned()),
+                file_extension: Some(".rs".to_owned()),
+                pygments_lexer: Some("rust".to_owned()),
+                codemirror_mode: Some(CodeMirrorMode::Simple("rust".to_owned())),
+                nbconvert_exporter: None,
+            },
+            banner: format!(
+                "Ferrolab {} - Rust {} for machine learning in notebooks.\n\
+                 The prelude (ndarray, polars, ...) is loaded: `use ferrolab::prelude::*;`",
+                env!("CARGO_PKG_VERSION"),
+                self.rustc_version
+            ),
+            help_links: vec![
+                HelpLink { text: "Rust documentation".to_owned(), url: "https://doc.rust-lang.org/std/".to_owned() },
+                HelpLink { text: "ndarray".to_owned(), url: "https://docs.rs/ndarray".to_owned() },
+                HelpLink { text: "polars".to_owned(), url: "https://docs.rs/polars".to_owned() },
+                HelpLink { text: "evcxr commands".to_owned(), url: "https://github.com/evcxr/evcxr/blob/main/COMMON.md".to_owned() },
+            ],
+            debugger: false,
+            error: None,
+        }
+    }
+
+    fn reply(&self, content: impl Into<Content>, parent: &JupyterMessage) {
+        let _ = self.out.send(Outgoing::Shell(JupyterMessage::new(content.into(), Some(parent))));
+    }
+
+    async fn handle_shell(&mut self, request: JupyterMessage) -> Flow {
+        self.publisher.send(Status::busy(), &request);
+        let flow = match &request.content {
+            Content::ExecuteRequest(execute) => self.execute(&request, execute).await,
+            Content::KernelInfoRequest(_) => {
+                self.reply(self.kernel_info(), &request);
+                Flow::Continue
+            }
+            Content::CompleteRequest(complete) => {
+                let (tx, rx) = oneshot::channel();
+                let _ = self.jobs.send(Job::Complete(complete.code.clone(), complete.cursor_pos, tx));
+                let reply = rx.await.unwrap_or_default();
+                self.reply(reply, &request);
+                Flow::Continue
+            }
+            Content::InspectRequest(inspect) => {
+                let (tx, rx) = oneshot::channel();
+                let _ = self.jobs.send(Job::Inspect(inspect.code.clone(), inspect.cursor_pos, tx));
+                let reply = rx.await.unwrap_or_default();
+                self.reply(reply, &request);
+                Flow::Continue
+            }
+            Content::IsCompleteRequest(is_complete) => {
+                let reply = match syntax::completeness(&is_complete.code) {
+                    Completeness::Complete => IsCompleteReply::complete(),
+                    Completeness::Incomplete(indent) => IsCompleteReply::incomplete(indent),
+                    Completeness::Invalid => IsCompleteReply::invalid(),
+                };
+                self.reply(reply, &request);
+                Flow::Continue
+            }
+            Content::HistoryRequest(history) => {
+                self.reply(HistoryReply::new(self.history.query(history)), &request);
+                Flow::Continue
+            }
+            Content::CommInfoRequest(_) => {
+                self.reply(CommInfoReply::default(), &request);
+                Flow::Continue
+            }
+            Content::CommOpen(open) => {
+                // No comm targets yet (no widgets): close it, as ipykernel does for unknown targets.
+                let close = jupyter_protocol::CommClose { comm_id: open.comm_id.clone(), data: Default::default() };
+                self.publisher.send(close, &request);
+                Flow::Continue
+            }
+            Content::CommMsg(_) | Content::CommClose(_) => Flow::Continue,
+            Content::ShutdownRequest(shutdown) => {
+                self.reply(ShutdownReply { restart: shutdown.restart, ..Default::default() }, &request);
+                self.publisher.send(Status::idle(), &request);
+                exit_soon();
+                Flow::Continue
+            }
+            other => {
+                // Unknown or unsupported request types get an error reply, never silence.
+                let reply_type = other.message_type().replace("_request", "_reply");
+                let content = Content::UnknownMessage(jupyter_protocol::UnknownMessage {
+                    msg_type: reply_type,
+                    content: json!({"status": "error", "ename": "NotImplemented",
+                        "evalue": format!("ferrolab does not handle {}", other.message_type()), "traceback": []}),
+                });
+                self.reply(content, &request);
+                Flow::Continue
+            }
+        };
+        self.publisher.send(Status::idle(), &request);
+        flow
+    }
+
+    /// An execute request that arrived before an earlier cell failed with stop_on_error.
+    async fn handle_aborted(&mut self, request: JupyterMessage) {
+        if !matches!(request.content, Content::ExecuteRequest(_)) {
+            let _ = Box::pin(self.handle_shell(request)).await;
+            return;
+        }
+        self.publisher.send(Status::busy(), &request);
+        let reply = ExecuteReply {
+            status: ReplyStatus::Aborted,
+            execution_count: ExecutionCount::new(self.execution_count),
+            user_expressions: Some(Default::default()),
+            ..Default::default()
+        };
+        self.reply(reply, &request);
+        self.publisher.send(Status::idle(), &request);
+    }
+
+    async fn execute(&mut self, request: &JupyterMessage, execute: &ExecuteRequest) -> Flow {
+        let store = execute.store_history && !execute.silent;
+        if store {
+            self.execution_count += 1;
+        }
+        let count = ExecutionCount::new(self.execution_count);
+        if !execute.silent {
+            self.publisher.send(ExecuteInput { code: execute.code.clone(), execution_count: count }, request);
+        }
+        self.publisher.set_parent(request);
+        let (tx, rx) = oneshot::channel();
+        let _ = self.jobs.send(Job::Execute(execute.code.clone(), tx));
+        let outcome = rx.await.unwrap_or_else(|_| Outcome::Error(CellError::new("KernelError", "the session thread stopped")));
+        if store {
+            let output = match &outcome {
+                Outcome::Value(bundle) => bundle.get("text/plain").cloned(),
+                Outcome::Error(_) => None,
+            };
+            self.history.record(self.execution_count, &execute.code, output);
+        }
+        match outcome {
+            Outcome::Value(bundle) => {
+                if !bundle.is_empty() && !execute.silent {
+                    self.publisher.send(ExecuteResult::new(count, media(bundle)), request);
+                }
+                let reply = ExecuteReply {
+                    execution_count: count,
+                    user_expressions: Some(Default::default()),
+                    ..Default::default()
+                };
+                self.reply(reply, request);
+                Flow::Continue
+            }
+            Outcome::Error(error) => {
+                let CellError { ename, evalue, traceback } = error;
+                self.publisher.send(ErrorOutput { ename: ename.clone(), evalue: evalue.clone(), traceback: traceback.clone() }, request);
+                let reply = ExecuteReply {
+                    status: ReplyStatus::Error,
+                    execution_count: count,
+                    user_expressions: Some(Default::default()),
+                    error: Some(Box::new(ReplyError { ename, evalue, traceback })),
+                    ..Default::default()
+                };
+                self.reply(reply, request);
+                if execute.stop_on_error { Flow::AbortQueue } else { Flow::Continue }
+            }
+        }
+    }
+}
+
+#[derive(PartialEq, Eq)]
+enum Flow {
+    Continue,
+    AbortQueue,
+}
+
+/// Answers control requests at once, on the reader task, even while a cell runs.
+struct ControlHandler {
+    out: mpsc::UnboundedSender<Outgoing>,
+    interrupter: Arc<Interrupter>,
+    info: KernelInfoReply,
+    stop: mpsc::UnboundedSender<()>,
+}
+
+impl ControlHandler {
+    fn handle(&self, request: JupyterMessage) {
+        let publish = |content: Content| {
+            let _ = self.out.send(Outgoing::IoPub(JupyterMessage::new(content, Some(&request))));
+        };
+        let reply = |content: Content| {
+            let _ = self.out.send(Outgoing::Control(JupyterMessage::new(content, Some(&request))));
+        };
+        publish(Status::busy().into());
+        match &request.content {
+            Content::KernelInfoRequest(_) => reply(self.info.clone().into()),
+            Content::InterruptRequest(_) => {
+                self.interrupter.interrupt();
+                reply(InterruptReply::new().into());
+            }
+            Content::ShutdownRequest(shutdown) => {
+                reply(ShutdownReply { restart: shutdown.restart, ..Default::default() }.into());
+                let _ = self.stop.send(());
+                exit_soon();
+            }
+            other => {
+                let content = Content::UnknownMessage(jupyter_protocol::UnknownMessage {
+                    msg_type: other.message_type().replace("_request", "_reply"),
+                    content: json!({"status": "error", "ename": "NotImplemented",
+                        "evalue": format!("ferrolab does not handle {} on control", other.message_type()), "traceback": []}),
+                });
+                reply(content);
+            }
+        }
+        publish(Status::idle().into());
+    }
+}
+
+/// Exits after the replies in flight have left (the transport sends asynchronously).
+fn exit_soon() {
+    std::thread::spawn(|| {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        std::process::exit(0);
+    });
+}
+
+fn rustc_version() -> String {
+    std::process::Command::new("rustc")
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|v| v.split_whitespace().nth(1).map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The session thread: starts evcxr with the prelude, then serves jobs in order.
+fn run_session(
+    prebuilt: Prebuilt,
+    session_dir: PathBuf,
+    jobs: std::sync::mpsc::Receiver<Job>,
+    publisher: Arc<Publisher>,
+    interrupter: Arc<Interrupter>,
+) {
+    let output_publisher = publisher.clone();
+    let started = Session::start(
+        &prebuilt,
+        session_dir,
+        interrupter,
+        move |output| output_publisher.output(output),
+        |line| publisher.send_current(StreamContent::stderr(line).into()),
+    );
+    let mut session = match started {
+        Ok(session) => Some(session),
+        Err(error) => {
+            eprintln!("ferrolab: the session could not start: {error:#}");
+            publisher.send_current(StreamContent::stderr(&format!("The Rust session could not start: {error:#}\n")).into());
+            None
+        }
+    };
+    for job in jobs {
+        match (job, session.as_mut()) {
+            (Job::Execute(code, reply), Some(session)) => {
+                let _ = reply.send(session.execute(&code));
+            }
+            (Job::Execute(_, reply), None) => {
+                let _ = reply.send(Outcome::Error(CellError::new("SessionError", "the Rust session could not start; see the kernel log")));
+            }
+            (Job::Complete(code, cursor, reply), session) => {
+                let _ = reply.send(session.map(|s| crate::complete::complete(s, &code, cursor)).unwrap_or_default());
+            }
+            (Job::Inspect(code, cursor, reply), session) => {
+                let _ = reply.send(session.map(|s| crate::complete::inspect(s, &code, cursor)).unwrap_or_default());
+            }
+        }
+    }
+}

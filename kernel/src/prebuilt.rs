@@ -1,0 +1,313 @@
+//! The prebuilt prelude: built once per user into `$FERROLAB_HOME/prelude`, then shared by
+//! every session through a hard-linked copy of its cargo target directory.
+//!
+//! Why this shape (measured; see docs/performance.md):
+//! - Cells are compiled by evcxr as a cargo crate that depends on `ferrolab` by path, so that
+//!   rust-analyzer sees the prelude's source and can infer the types of users' variables.
+//! - `ferrolab` is a Rust `dylib` and cells are built with `-Cprefer-dynamic`, so a cell links
+//!   against `libferrolab.so` and `libstd.so` instead of re-linking polars & co. statically.
+//! - Cargo only reuses artifacts built with the exact same command, profile and flags. So the
+//!   prebuild runs the very command evcxr runs for a cell (same Cargo.toml profile, same
+//!   RUSTFLAGS, same `--target`), and `$FERROLAB_HOME/.cargo/config.toml` makes every
+//!   dependency optimized while cells stay at opt-level 0.
+//! - Each session gets its own target directory (cells of two sessions would overwrite each
+//!   other's `libctx.so`), made of hard links to the big artifacts and copies of the small
+//!   bookkeeping files that cargo rewrites: milliseconds, no disk cost.
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{bail, Context, Result};
+use sha2::{Digest, Sha256};
+
+/// The opt-level cells are compiled at: they are glue around optimized prelude calls, and
+/// every level above 0 costs compile time in every cell. `:opt 2` raises it per session.
+pub const CELL_OPT_LEVEL: &str = "0";
+
+/// Profile overrides for everything built under `$FERROLAB_HOME`: dependencies (the prelude
+/// and whatever `:dep` adds) are optimized; only the cell crate itself is not.
+const CARGO_CONFIG: &str = r#"# Written by ferrolab-kernel: dependencies of notebook cells are built optimized.
+[profile.dev.package."*"]
+opt-level = 3
+debug-assertions = false
+overflow-checks = false
+"#;
+
+/// Files under this size are copied into a session's target directory, larger ones hard-linked.
+/// Cargo rewrites its small fingerprint files in place, which must not leak into the shared copy;
+/// rustc and the linker replace big artifacts by rename, so sharing those is safe.
+const COPY_BELOW_BYTES: u64 = 64 * 1024;
+
+pub struct Prebuilt {
+    /// The prelude crate's source directory (holds its Cargo.toml).
+    pub source: PathBuf,
+    /// `$FERROLAB_HOME`: the prebuilt prelude, session directories and history.
+    pub home: PathBuf,
+}
+
+impl Prebuilt {
+    pub fn from_env() -> Result<Self> {
+        let source = match std::env::var_os("FERROLAB_PRELUDE") {
+            Some(path) => PathBuf::from(path),
+            None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../prelude"),
+        };
+        let source = source
+            .canonicalize()
+            .with_context(|| format!("prelude source not found at {} (set FERROLAB_PRELUDE)", source.display()))?;
+        let home = match std::env::var_os("FERROLAB_HOME") {
+            Some(path) => PathBuf::from(path),
+            None => dirs::cache_dir().context("no cache directory; set FERROLAB_HOME")?.join("ferrolab"),
+        };
+        fs::create_dir_all(home.join(".cargo")).with_context(|| format!("creating {}", home.display()))?;
+        write_if_changed(&home.join(".cargo/config.toml"), CARGO_CONFIG)?;
+        Ok(Prebuilt { source, home })
+    }
+
+    fn build_dir(&self) -> PathBuf {
+        self.home.join("prelude")
+    }
+
+    fn stamp_path(&self) -> PathBuf {
+        self.build_dir().join("ferrolab-stamp")
+    }
+
+    /// The cargo dependency line that cells use for the prelude.
+    pub fn dependency(&self) -> String {
+        format!("{{ path = {:?} }}", self.source.display().to_string())
+    }
+
+    /// A hash of everything that decides the prelude's build: its sources, the lock file,
+    /// the compiler and this kernel's version. Cheap enough to check at every kernel start.
+    fn fingerprint(&self) -> Result<String> {
+        let mut hasher = Sha256::new();
+        let mut files = Vec::new();
+        collect_files(&self.source, &mut files)?;
+        files.retain(|path| !path.components().any(|c| c.as_os_str() == "target"));
+        files.sort();
+        let lock = self.source.join("../Cargo.lock");
+        files.extend(lock.exists().then_some(lock));
+        for path in files {
+            hasher.update(path.to_string_lossy().as_bytes());
+            hasher.update(fs::read(&path).with_context(|| format!("reading {}", path.display()))?);
+        }
+        hasher.update(rustc_output(&["-vV"])?);
+        hasher.update(env!("CARGO_PKG_VERSION"));
+        Ok(hex::encode(hasher.finalize()))
+    }
+
+    pub fn is_fresh(&self) -> bool {
+        match (fs::read_to_string(self.stamp_path()), self.fingerprint()) {
+            (Ok(stamp), Ok(now)) => stamp.trim() == now,
+            _ => false,
+        }
+    }
+
+    /// Builds the prelude exactly as evcxr will build a cell that uses it, reporting each
+    /// crate cargo compiles. Concurrent kernels wait for one another on a lock file.
+    pub fn build(&self, mut progress: impl FnMut(&str)) -> Result<()> {
+        let dir = self.build_dir();
+        fs::create_dir_all(dir.join("src"))?;
+        let _lock = FileLock::acquire(&self.home.join("prelude.lock"))?;
+        if self.is_fresh() {
+            return Ok(());
+        }
+        write_if_changed(&dir.join("Cargo.toml"), &cell_manifest(&self.dependency()))?;
+        write_if_changed(&dir.join("src/lib.rs"), "")?;
+        // Start from the committed lock, so the prelude gets the versions the tests ran with
+        // (cargo only adds the cell crate and drops what the kernel alone uses).
+        fs::copy(self.source.join("../Cargo.lock"), dir.join("Cargo.lock")).context("copying Cargo.lock")?;
+        let mut child = cell_cargo_command(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("running cargo to build the prelude")?;
+        let mut last_lines = Vec::new();
+        for line in BufReader::new(child.stderr.take().expect("piped")).lines() {
+            let line = line?;
+            if line.trim_start().starts_with("Compiling") {
+                progress(line.trim());
+            }
+            last_lines.push(line);
+            if last_lines.len() > 40 {
+                last_lines.remove(0);
+            }
+        }
+        if !child.wait()?.success() {
+            bail!("building the prelude failed:\n{}", last_lines.join("\n"));
+        }
+        fs::write(self.stamp_path(), self.fingerprint()?)?;
+        Ok(())
+    }
+
+    /// Where this kernel's session lives: named by pid, so that directories left behind by
+    /// kernels that died can be recognised and removed.
+    pub fn session_dir(&self) -> PathBuf {
+        self.home.join("sessions").join(format!("{}-{}", std::process::id(), uuid::Uuid::new_v4()))
+    }
+
+    /// Fills a session directory: its cargo target is a cheap copy of the prebuilt one.
+    pub fn prepare_session_dir(&self, dir: &Path) -> Result<()> {
+        remove_dead_sessions(&self.home.join("sessions"));
+        fs::create_dir_all(dir)?;
+        fs::write(dir.join("interrupt"), [0u8])?;
+        let prebuilt_target = self.build_dir().join("target");
+        if prebuilt_target.exists() {
+            link_tree(&prebuilt_target, &dir.join("target"))?;
+            fs::copy(self.build_dir().join("Cargo.lock"), dir.join("Cargo.lock"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Removes session directories whose kernel process is gone.
+fn remove_dead_sessions(sessions: &Path) {
+    let Ok(entries) = fs::read_dir(sessions) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.split('-').next().and_then(|p| p.parse::<libc::pid_t>().ok()) else { continue };
+        // SAFETY: signal 0 only checks whether the process exists.
+        let alive = unsafe { libc::kill(pid, 0) } == 0;
+        if !alive {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// The Cargo.toml evcxr 0.22 writes for a cell crate (`Module::get_cargo_toml_contents`), at
+/// our cell opt-level. Profile settings that apply to every unit (rpath, panic, strip, ...)
+/// must match it exactly, or cargo would rebuild the prelude in every session.
+fn cell_manifest(prelude_dependency: &str) -> String {
+    format!(
+        r#"
+[package]
+name = "ctx"
+version = "1.0.0"
+edition = "2024"
+
+[lib]
+crate-type = ["cdylib"]
+path = "src/lib.rs"
+
+[profile.dev]
+opt-level = {CELL_OPT_LEVEL}
+debug = false
+strip = "debuginfo"
+rpath = true
+lto = false
+debug-assertions = true
+codegen-units = 16
+panic = 'unwind'
+incremental = true
+overflow-checks = true
+
+[dependencies]
+ferrolab = {prelude_dependency}
+"#
+    )
+}
+
+/// The cargo invocation evcxr 0.22 uses for a cell (`Config::cargo_command("build")`).
+fn cell_cargo_command(dir: &Path) -> Command {
+    let mut command = Command::new("cargo");
+    command
+        .arg("build")
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", "target")
+        .env("CARGO_BUILD_BUILD_DIR", "target")
+        .env("RUSTFLAGS", "-Cprefer-dynamic")
+        .args(["--target", &host_target(), "--message-format=json"]);
+    command
+}
+
+pub fn host_target() -> String {
+    rustc_output(&["-vV"])
+        .ok()
+        .and_then(|out| out.lines().find_map(|l| l.strip_prefix("host: ").map(str::to_owned)))
+        .unwrap_or_else(|| "x86_64-unknown-linux-gnu".to_owned())
+}
+
+fn rustc_output(args: &[&str]) -> Result<String> {
+    let output = Command::new("rustc").args(args).output().context("running rustc")?;
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+fn write_if_changed(path: &Path, contents: &str) -> Result<()> {
+    if fs::read_to_string(path).ok().as_deref() != Some(contents) {
+        fs::write(path, contents).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_files(&path, files)?;
+        } else {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Recreates `from` at `to`: big files hard-linked, small ones copied (see COPY_BELOW_BYTES).
+fn link_tree(from: &Path, to: &Path) -> Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let (source, target) = (entry.path(), to.join(entry.file_name()));
+        let meta = entry.metadata()?;
+        if meta.is_dir() {
+            link_tree(&source, &target)?;
+        } else if meta.len() >= COPY_BELOW_BYTES && fs::hard_link(&source, &target).is_ok() {
+        } else {
+            fs::copy(&source, &target).with_context(|| format!("copying {}", source.display()))?;
+            // Cargo decides freshness by modification times, so the copy keeps the original's.
+            let file = fs::File::options().write(true).open(&target)?;
+            file.set_modified(meta.modified()?)?;
+        }
+    }
+    Ok(())
+}
+
+/// An exclusive advisory lock (flock), held while the file stays open.
+struct FileLock {
+    _file: fs::File,
+}
+
+impl FileLock {
+    fn acquire(path: &Path) -> Result<Self> {
+        use std::os::fd::AsRawFd;
+        let file = fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+        // SAFETY: flock on a descriptor we own; it is released when the file closes.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            bail!("could not lock {}", path.display());
+        }
+        Ok(FileLock { _file: file })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_tree_shares_big_files_and_copies_small_ones() {
+        let root = std::env::temp_dir().join(format!("ferrolab-link-{}", uuid::Uuid::new_v4()));
+        let from = root.join("from/deps");
+        fs::create_dir_all(&from).unwrap();
+        fs::write(from.join("big.rlib"), vec![7u8; COPY_BELOW_BYTES as usize]).unwrap();
+        fs::write(from.join("fingerprint"), "abc").unwrap();
+        link_tree(&root.join("from"), &root.join("to")).unwrap();
+
+        use std::os::unix::fs::MetadataExt;
+        let inode = |p: &Path| fs::metadata(p).unwrap().ino();
+        assert_eq!(inode(&from.join("big.rlib")), inode(&root.join("to/deps/big.rlib")));
+        assert_ne!(inode(&from.join("fingerprint")), inode(&root.join("to/deps/fingerprint")));
+        let mtime = |p: &Path| fs::metadata(p).unwrap().modified().unwrap();
+        assert_eq!(mtime(&from.join("fingerprint")), mtime(&root.join("to/deps/fingerprint")));
+        fs::remove_dir_all(root).unwrap();
+    }
+}

@@ -1,0 +1,170 @@
+//! The one place where what went wrong in a user's cell becomes `ename`, `evalue` and a
+//! traceback, always pointing at the cell's own lines, never at evcxr's generated code.
+
+use evcxr::CompilationError;
+
+use crate::session::PanicReport;
+
+const RED: &str = "\x1b[31m";
+const BOLD: &str = "\x1b[1m";
+const BLUE: &str = "\x1b[34m";
+const RESET: &str = "\x1b[0m";
+
+#[derive(Debug, Clone)]
+pub struct CellError {
+    pub ename: String,
+    pub evalue: String,
+    pub traceback: Vec<String>,
+}
+
+impl CellError {
+    pub fn new(ename: &str, evalue: impl Into<String>) -> Self {
+        let evalue = evalue.into();
+        let traceback = vec![format!("{RED}{BOLD}{ename}{RESET}: {evalue}")];
+        CellError { ename: ename.to_owned(), evalue, traceback }
+    }
+}
+
+pub fn evcxr_error(error: evcxr::Error, cell: &str) -> CellError {
+    match error {
+        evcxr::Error::CompilationErrors(errors) => compilation(&errors, cell),
+        evcxr::Error::TypeRedefinedVariablesLost(vars) => CellError::new(
+            "VariablesLost",
+            format!("redefining a type dropped these variables: {}", vars.join(", ")),
+        ),
+        other => CellError::new("Error", other.to_string()),
+    }
+}
+
+/// rustc's diagnostics, rendered the way rustc does, against the cell's own lines.
+/// ename is the first error's code (e.g. E0308), evalue its message.
+fn compilation(errors: &[CompilationError], cell: &str) -> CellError {
+    let errors: Vec<&CompilationError> = errors.iter().filter(|e| e.level() == "error").collect();
+    let Some(first) = errors.first() else {
+        return CellError::new("CompileError", "compilation failed");
+    };
+    let lines: Vec<&str> = cell.lines().collect();
+    let mut traceback = Vec::new();
+    for error in &errors {
+        let code = error.code().map(|c| format!("[{c}]")).unwrap_or_default();
+        let mut text = format!("{RED}{BOLD}error{code}{RESET}{BOLD}: {}{RESET}\n", error.message());
+        for spanned in error.spanned_messages() {
+            let Some(span) = spanned.span else { continue };
+            let gutter = " ".repeat(span.start_line.to_string().len());
+            text += &format!("{gutter}{BLUE}-->{RESET} cell:{}:{}\n", span.start_line, span.start_column);
+            text += &format!("{gutter} {BLUE}|{RESET}\n");
+            let source = lines.get(span.start_line - 1).copied().unwrap_or("");
+            text += &format!("{BLUE}{}{RESET} {BLUE}|{RESET} {source}\n", span.start_line);
+            let width = if span.end_line == span.start_line {
+                span.end_column.saturating_sub(span.start_column).max(1)
+            } else {
+                source.chars().count().saturating_sub(span.start_column - 1).max(1)
+            };
+            let marker = if spanned.is_primary { "^" } else { "-" };
+            text += &format!(
+                "{gutter} {BLUE}|{RESET} {}{RED}{}{RESET} {RED}{}{RESET}\n",
+                " ".repeat(span.start_column - 1),
+                marker.repeat(width),
+                spanned.label
+            );
+        }
+        for help in error.help() {
+            text += &format!("{BLUE}help{RESET}: {help}\n");
+        }
+        traceback.push(text);
+    }
+    CellError {
+        ename: first.code().unwrap_or("CompileError").to_owned(),
+        evalue: first.message(),
+        traceback,
+    }
+}
+
+/// A panic in user or prelude code: the session survives, so does every earlier variable.
+pub fn panic(panic: &PanicReport, generated: &str, cell: &str) -> CellError {
+    let location = if panic.file.ends_with("src/lib.rs") {
+        match locate_in_cell(generated, panic.line, panic.column, cell) {
+            Some((line, column)) => format!("cell:{line}:{column}"),
+            None => "this cell".to_owned(),
+        }
+    } else {
+        format!("{}:{}:{}", panic.file, panic.line, panic.column)
+    };
+    let ename = if panic.interrupted { "Interrupted" } else { "panic" };
+    let mut error = CellError::new(ename, panic.message.clone());
+    error.traceback = vec![
+        format!("{RED}{BOLD}{ename}{RESET} at {location}:"),
+        panic.message.clone(),
+        "Variables defined before this cell are kept.".to_owned(),
+    ];
+    error
+}
+
+/// The evaluation process died (abort, segfault, stack overflow, exit, interrupt). A fresh
+/// one has been started; the variables are gone, items, `use`s and `:dep`s are not.
+pub fn process_lost(
+    message: &str,
+    lost: &[String],
+    interrupted: bool,
+    restart_error: Option<anyhow::Error>,
+) -> CellError {
+    let (ename, cause) = if interrupted {
+        ("Interrupted", "the cell did not stop within 2 s of the interrupt, so its process was ended")
+    } else {
+        ("ProcessCrashed", "the evaluation process crashed")
+    };
+    let lost_text = if lost.is_empty() {
+        "no variables were lost".to_owned()
+    } else {
+        format!("variables lost: {}", lost.join(", "))
+    };
+    let evalue = format!("{cause}; {lost_text}");
+    let mut error = CellError::new(ename, evalue.clone());
+    error.traceback = vec![
+        format!("{RED}{BOLD}{ename}{RESET}: {evalue}"),
+        message.trim().to_owned(),
+        match restart_error {
+            None => "A fresh evaluation process is running; items, `use` lines and `:dep`s were kept.".to_owned(),
+            Some(e) => format!("Restarting the evaluation process failed: {e:#}"),
+        },
+    ];
+    error
+}
+
+/// Maps a line:column in evcxr's generated source to the cell line with the same text.
+fn locate_in_cell(generated: &str, line: usize, column: usize, cell: &str) -> Option<(usize, usize)> {
+    let generated_line = generated.lines().nth(line.checked_sub(1)?)?;
+    let wanted = generated_line.trim();
+    if wanted.is_empty() {
+        return None;
+    }
+    let indent = |s: &str| s.len() - s.trim_start().len();
+    cell.lines().enumerate().find_map(|(index, cell_line)| {
+        let text = cell_line.trim();
+        (!text.is_empty() && (text == wanted || wanted.contains(text))).then(|| {
+            let offset = generated_line.find(text).unwrap_or(indent(generated_line));
+            (index + 1, (column + indent(cell_line)).saturating_sub(offset).max(1))
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panic_location_maps_back_to_the_cell() {
+        let cell = "let v = vec![1];\nlet x = v[5];";
+        let generated = "fn run() {\n    let v = vec![1];\n    let x = v[5];\n}";
+        // rustc reports column 13 (1-based) for `v[5]` in the generated line.
+        assert_eq!(locate_in_cell(generated, 3, 13, cell), Some((2, 9)));
+        assert_eq!(locate_in_cell(generated, 1, 1, cell), None);
+    }
+
+    #[test]
+    fn lost_variables_are_named() {
+        let error = process_lost("child process terminated", &["a".into(), "b".into()], false, None);
+        assert_eq!(error.ename, "ProcessCrashed");
+        assert!(error.evalue.contains("a, b"), "{}", error.evalue);
+    }
+}

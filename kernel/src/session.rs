@@ -1,0 +1,300 @@
+//! One notebook session: an evcxr context whose cells link the prebuilt prelude, and the
+//! translation of what a cell did into outputs (stream, display, result, error).
+//!
+//! The evaluation process (evcxr's runtime child) talks back to us only through its stdout:
+//! ordinary lines are the user's output; lines starting with a marker carry display messages
+//! and panic reports from the prelude (see `prelude/src/display.rs`, `prelude/src/runtime.rs`).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use evcxr::{CommandContext, EvalContext};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::prebuilt::{Prebuilt, CELL_OPT_LEVEL};
+use crate::report::{self, CellError};
+
+/// A display message from user code (`display`, `DisplayHandle::update`, `clear_output`).
+const DISPLAY_MARKER: &str = "FERROLAB_DISPLAY ";
+/// The prelude's panic hook reports a panic's message and location on this line.
+const PANIC_MARKER: &str = "FERROLAB_PANIC ";
+/// Run in every fresh evaluation process: the prelude in scope, its hooks installed.
+const SESSION_INIT: &str = "use ferrolab::prelude::*;\nferrolab::runtime::install();";
+
+/// What a cell produced, besides the streams already sent while it ran.
+pub enum Outcome {
+    /// The value of the cell's last expression as a MIME bundle (empty when there is none).
+    Value(BTreeMap<String, String>),
+    Error(CellError),
+}
+
+/// Everything the evaluation process sends while a cell runs, in order.
+pub enum Output {
+    Stdout(String),
+    Stderr(String),
+    Display(Value),
+}
+
+#[derive(Deserialize)]
+pub struct PanicReport {
+    pub message: String,
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    /// The panic is `ferrolab::runtime::Interrupted`: the user stopped the cell.
+    #[serde(default)]
+    pub interrupted: bool,
+}
+
+/// State shared with the threads that forward the evaluation process's output.
+#[derive(Default)]
+struct Sink {
+    panic: Option<PanicReport>,
+}
+
+/// How long a cell gets to stop by itself (prelude code checks the interrupt flag) before
+/// the evaluation process is ended, which costs the session's variables.
+const INTERRUPT_GRACE: Duration = Duration::from_secs(2);
+
+/// Stops the running cell from another thread. First it raises the flag that prelude loops
+/// check (`ferrolab::runtime::check_interrupt`), which unwinds the cell and keeps every
+/// variable; a cell that does not stop within INTERRUPT_GRACE loses its process.
+pub struct Interrupter {
+    /// A one-byte file the evaluation process maps into memory: 1 means "stop".
+    flag: PathBuf,
+    pid: Mutex<Option<u32>>,
+    /// Counts cells, so a late kill never hits a cell started after the interrupt.
+    cell: AtomicU64,
+    running: AtomicBool,
+    killed: AtomicBool,
+}
+
+impl Interrupter {
+    pub fn new(flag: PathBuf) -> Self {
+        Interrupter { flag, pid: Mutex::new(None), cell: AtomicU64::new(0), running: AtomicBool::new(false), killed: AtomicBool::new(false) }
+    }
+
+    fn set_flag(&self, raised: bool) {
+        use std::os::unix::fs::FileExt;
+        // Written in place, never truncated: the evaluation process has this byte mapped,
+        // and reading a mapping past the end of its file is a SIGBUS.
+        let written = std::fs::OpenOptions::new().write(true).open(&self.flag).and_then(|f| f.write_all_at(&[raised as u8], 0));
+        if let Err(error) = written {
+            eprintln!("ferrolab: cannot write the interrupt flag {}: {error}", self.flag.display());
+        }
+    }
+
+    fn begin_cell(&self) {
+        self.set_flag(false);
+        self.killed.store(false, Ordering::SeqCst);
+        self.cell.fetch_add(1, Ordering::SeqCst);
+        self.running.store(true, Ordering::SeqCst);
+    }
+
+    fn end_cell(&self) {
+        self.running.store(false, Ordering::SeqCst);
+    }
+
+    pub fn interrupt(self: &Arc<Self>) {
+        if !self.running.load(Ordering::SeqCst) {
+            return;
+        }
+        self.set_flag(true);
+        let (this, cell) = (self.clone(), self.cell.load(Ordering::SeqCst));
+        std::thread::spawn(move || {
+            std::thread::sleep(INTERRUPT_GRACE);
+            if this.running.load(Ordering::SeqCst) && this.cell.load(Ordering::SeqCst) == cell {
+                if let Some(pid) = *this.pid.lock().unwrap() {
+                    this.killed.store(true, Ordering::SeqCst);
+                    // SAFETY: kill(2) on the evaluation process we started.
+                    unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+                }
+            }
+        });
+    }
+}
+
+pub struct Session {
+    context: CommandContext,
+    sink: Arc<Mutex<Sink>>,
+    pub interrupter: Arc<Interrupter>,
+    dir: PathBuf,
+}
+
+impl Session {
+    /// Starts the evaluation process with the prelude loaded. `emit` receives every output
+    /// line as it comes, from forwarding threads; `progress` reports a prelude rebuild.
+    pub fn start(
+        prebuilt: &Prebuilt,
+        dir: PathBuf,
+        interrupter: Arc<Interrupter>,
+        emit: impl Fn(Output) + Send + Sync + 'static,
+        mut progress: impl FnMut(&str),
+    ) -> Result<Session> {
+        if !prebuilt.is_fresh() {
+            progress("The prelude's sources changed: rebuilding it once (later starts reuse it).\n");
+            prebuilt.build(|line| progress(&format!("{line}\n")))?;
+            progress("Prelude ready.\n");
+        }
+        let started = std::time::Instant::now();
+        let trace = |step: &str| trace(&format!("{step} at {:?}", started.elapsed()));
+        // evcxr finds `dir` through EVCXR_TMPDIR, which main() set before any thread started.
+        prebuilt.prepare_session_dir(&dir)?;
+        trace("session directory ready");
+        let mut runtime = std::process::Command::new(std::env::current_exe()?);
+        runtime.env("LD_LIBRARY_PATH", library_path(&dir)?);
+        let (eval_context, outputs) = EvalContext::with_subprocess_command(runtime)
+            .map_err(|e| anyhow::anyhow!("starting the evaluation process: {e}"))?;
+        let mut context = CommandContext::with_eval_context(eval_context);
+        trace("evaluation process started");
+
+        let sink = Arc::new(Mutex::new(Sink::default()));
+        let emit = Arc::new(emit);
+        spawn_forwarder(outputs.stdout, sink.clone(), emit.clone(), false);
+        spawn_forwarder(outputs.stderr, sink.clone(), emit, true);
+
+        for command in [format!(":opt {CELL_OPT_LEVEL}"), format!(":dep ferrolab = {}", prebuilt.dependency())] {
+            context.execute(&command).map_err(|e| anyhow::anyhow!("{command}: {e}"))?;
+            trace(&command);
+        }
+        let mut session = Session { context, sink, interrupter, dir };
+        session.init_process()?;
+        trace("prelude loaded");
+        Ok(session)
+    }
+
+    fn init_process(&mut self) -> Result<()> {
+        self.context
+            .execute(SESSION_INIT)
+            .map_err(|e| anyhow::anyhow!("loading the prelude: {e}"))?;
+        let pid = self.context.process_handle().lock().unwrap().id();
+        *self.interrupter.pid.lock().unwrap() = Some(pid);
+        Ok(())
+    }
+
+    pub fn execute(&mut self, code: &str) -> Outcome {
+        let before: Vec<String> = self.variable_names();
+        self.sink.lock().unwrap().panic = None;
+        self.interrupter.begin_cell();
+        let result = self.context.execute(code);
+        self.interrupter.end_cell();
+        if let Ok(outputs) = &result {
+            let phases: Vec<String> = outputs.phases.iter().map(|p| format!("{} {:?}", p.name, p.duration)).collect();
+            trace(&format!("cell phases: {}", phases.join(", ")));
+        }
+        // Wait for the forwarders to hand on every line the cell printed (evcxr has already
+        // waited for its channel to drain; taking the lock waits for the line in flight).
+        let panic = self.sink.lock().unwrap().panic.take();
+        match result {
+            Ok(outputs) => match panic {
+                Some(panic) => {
+                    let source = self.context.last_source().unwrap_or_default();
+                    Outcome::Error(report::panic(&panic, &source, code))
+                }
+                None => Outcome::Value(outputs.content_by_mime_type.into_iter().collect()),
+            },
+            Err(evcxr::Error::SubprocessTerminated(message)) => {
+                let interrupted = self.interrupter.killed.load(Ordering::SeqCst);
+                let restarted = self.init_process();
+                Outcome::Error(report::process_lost(&message, &before, interrupted, restarted.err()))
+            }
+            Err(error) => Outcome::Error(report::evcxr_error(error, code)),
+        }
+    }
+
+    /// `(name, type)` of every variable the session holds, sorted by name.
+    pub fn variables(&self) -> Vec<(String, String)> {
+        let mut vars: Vec<_> =
+            self.context.variables_and_types().map(|(n, t)| (n.to_owned(), t.to_owned())).collect();
+        vars.sort();
+        vars
+    }
+
+    fn variable_names(&self) -> Vec<String> {
+        self.variables().into_iter().map(|(name, _)| name).collect()
+    }
+
+    pub fn item_names(&self) -> Vec<String> {
+        self.context.defined_item_names().map(str::to_owned).collect()
+    }
+
+    /// rust-analyzer's completions at a byte offset: (start, end, matches with their kinds).
+    pub fn completions(&mut self, code: &str, offset: usize) -> Result<(usize, usize, Vec<(String, String)>)> {
+        let found = self.context.completions(code, offset).context("completion")?;
+        let matches = found.completions.into_iter().map(|c| (c.code, c.kind.to_owned())).collect();
+        Ok((found.start_offset, found.end_offset, matches))
+    }
+
+    /// rust-analyzer's hover text (plain, html) for the code up to a byte offset.
+    pub fn hover(&mut self, code: &str, offset: usize) -> Option<(String, String)> {
+        self.context.hover_at(code, offset).ok().filter(|(plain, _)| !plain.trim().is_empty())
+    }
+}
+
+/// With FERROLAB_TRACE set, the kernel logs where a session's time goes (for benchmarks).
+fn trace(message: &str) {
+    if std::env::var_os("FERROLAB_TRACE").is_some() {
+        eprintln!("ferrolab: {message}");
+    }
+}
+
+/// Where the evaluation process finds `libstd-*.so` and `libferrolab.so`: cells link both
+/// dynamically, and the relative RUNPATH rustc writes is computed for `deps/`, not for the
+/// copy evcxr loads one folder up.
+fn library_path(session_dir: &std::path::Path) -> Result<std::ffi::OsString> {
+    let output = std::process::Command::new("rustc").args(["--print", "target-libdir"]).output()?;
+    let sysroot_lib = String::from_utf8(output.stdout)?.trim().to_owned();
+    let deps = session_dir.join("target").join(crate::prebuilt::host_target()).join("debug/deps");
+    let mut paths = vec![std::path::PathBuf::from(sysroot_lib), deps];
+    paths.extend(std::env::var_os("LD_LIBRARY_PATH").iter().flat_map(std::env::split_paths));
+    Ok(std::env::join_paths(paths)?)
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Hands each line of the evaluation process's stdout or stderr on as it comes, sorting out
+/// the prelude's marker lines. Lines are only taken from the channel under the sink's lock, so
+/// once evcxr reports the channel empty, taking the lock in `execute` waits for the last line.
+fn spawn_forwarder(
+    lines: crossbeam_channel::Receiver<String>,
+    sink: Arc<Mutex<Sink>>,
+    emit: Arc<dyn Fn(Output) + Send + Sync>,
+    is_stderr: bool,
+) {
+    std::thread::spawn(move || loop {
+        let mut ready = crossbeam_channel::Select::new();
+        ready.recv(&lines);
+        if ready.ready_timeout(Duration::from_millis(500)).is_err() {
+            continue;
+        }
+        let mut guard = sink.lock().unwrap();
+        loop {
+            match lines.try_recv() {
+                Ok(line) => {
+                    if let Some(json) = line.strip_prefix(PANIC_MARKER) {
+                        guard.panic = serde_json::from_str(json).ok();
+                    } else if let Some(json) = line.strip_prefix(DISPLAY_MARKER) {
+                        if let Ok(message) = serde_json::from_str(json) {
+                            emit(Output::Display(message));
+                        }
+                    } else if is_stderr {
+                        emit(Output::Stderr(line + "\n"));
+                    } else {
+                        emit(Output::Stdout(line + "\n"));
+                    }
+                }
+                Err(crossbeam_channel::TryRecvError::Empty) => break,
+                Err(crossbeam_channel::TryRecvError::Disconnected) => return,
+            }
+        }
+    });
+}

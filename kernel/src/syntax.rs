@@ -1,0 +1,113 @@
+//! Reading cells without compiling them: is a cell complete (for consoles), and which
+//! name is under the cursor (for inspection). Parsing uses rust-analyzer's parser, the one
+//! evcxr itself uses to split cells into statements.
+
+use ra_ap_syntax::{ast::AstNode, Edition, SourceFile, SyntaxKind, TextSize};
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Completeness {
+    Complete,
+    /// More input is expected; the indent for the next line.
+    Incomplete(String),
+    Invalid,
+}
+
+/// Parses the cell as the body of a function (where statements, items and a final
+/// expression are all allowed). Unclosed delimiters, unterminated literals and errors at
+/// the very end mean the user is still typing; any other error means invalid.
+pub fn completeness(cell: &str) -> Completeness {
+    // evcxr commands (`:dep ...`) are not Rust; blank them out but keep offsets.
+    let code: String = cell
+        .lines()
+        .map(|line| if line.trim_start().starts_with(':') { " ".repeat(line.len()) } else { line.to_owned() })
+        .collect::<Vec<_>>()
+        .join("\n");
+    const PREFIX: &str = "fn __ferrolab_cell() {\n";
+    let wrapped = format!("{PREFIX}{code}\n}}");
+    let parse = SourceFile::parse(&wrapped, Edition::Edition2024);
+
+    let mut depth: i64 = 0;
+    let mut unterminated = false;
+    let user_end = TextSize::of(PREFIX) + TextSize::of(code.as_str());
+    for token in parse.tree().syntax().descendants_with_tokens().filter_map(|e| e.into_token()) {
+        if token.text_range().start() < TextSize::of(PREFIX) || token.text_range().start() >= user_end {
+            continue;
+        }
+        match token.kind() {
+            SyntaxKind::L_CURLY | SyntaxKind::L_PAREN | SyntaxKind::L_BRACK => depth += 1,
+            SyntaxKind::R_CURLY | SyntaxKind::R_PAREN | SyntaxKind::R_BRACK => depth -= 1,
+            _ => {}
+        }
+    }
+    let errors = parse.errors();
+    for error in &errors {
+        let message = error.to_string();
+        if message.contains("Missing trailing") || message.contains("Missing closing") || message.contains("unterminated") {
+            unterminated = true;
+        }
+    }
+    if depth < 0 {
+        return Completeness::Invalid;
+    }
+    if depth > 0 || unterminated {
+        return Completeness::Incomplete("    ".repeat(depth.max(0) as usize));
+    }
+    let trimmed_end = TextSize::of(PREFIX) + TextSize::of(code.trim_end());
+    if errors.is_empty() {
+        Completeness::Complete
+    } else if errors.iter().all(|e| e.range().start() >= trimmed_end) {
+        // e.g. `let x =` with nothing after it yet.
+        Completeness::Incomplete(String::new())
+    } else {
+        Completeness::Invalid
+    }
+}
+
+/// The path expression (`a`, `Foo::bar`, `x.len`) that ends at or spans `offset` bytes.
+pub fn name_at(code: &str, offset: usize) -> Option<(usize, usize)> {
+    let is_name = |c: char| c.is_alphanumeric() || c == '_' || c == ':' || c == '.';
+    let offset = offset.min(code.len());
+    let start = code[..offset].rfind(|c: char| !is_name(c)).map_or(0, |i| i + code[i..].chars().next().map_or(1, char::len_utf8));
+    let end = code[offset..].find(|c: char| !is_name(c)).map_or(code.len(), |i| offset + i);
+    let name = code[start..end].trim_matches(|c| c == '.' || c == ':');
+    (!name.is_empty()).then(|| (start, start + code[start..end].trim_end_matches(['.', ':']).len()))
+}
+
+/// Converts a cursor position in Unicode code points (Jupyter's unit) into a byte offset.
+pub fn byte_offset(code: &str, code_points: usize) -> usize {
+    code.char_indices().nth(code_points).map_or(code.len(), |(i, _)| i)
+}
+
+/// Converts a byte offset into a position in Unicode code points.
+pub fn code_points(code: &str, byte_offset: usize) -> usize {
+    code[..byte_offset.min(code.len())].chars().count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn complete_incomplete_invalid() {
+        for code in ["1", "let x = 1;", "fn f() -> i32 { 1 }\nf()", "struct P { x: f64 }", ":dep rand = \"0.8\"\nlet y = 2;"] {
+            assert_eq!(completeness(code), Completeness::Complete, "{code}");
+        }
+        assert_eq!(completeness("fn f() {"), Completeness::Incomplete("    ".into()));
+        assert_eq!(completeness("let v = vec![1,\n"), Completeness::Incomplete("    ".into()));
+        assert_eq!(completeness("fn f() {\n    if x {"), Completeness::Incomplete("        ".into()));
+        assert!(matches!(completeness("let s = \"abc"), Completeness::Incomplete(_)));
+        assert!(matches!(completeness("let x ="), Completeness::Incomplete(_)));
+        for code in ["let x = ) ;", "}", "let = 5;"] {
+            assert_eq!(completeness(code), Completeness::Invalid, "{code}");
+        }
+    }
+
+    #[test]
+    fn names_and_offsets() {
+        let code = "let n = ve.len";
+        assert_eq!(name_at(code, code.len()).map(|(s, e)| &code[s..e]), Some("ve.len"));
+        assert_eq!(name_at("a + ", 4), None);
+        assert_eq!(byte_offset("é = x", 1), 2);
+        assert_eq!(code_points("é = x", 2), 1);
+    }
+}

@@ -1,0 +1,72 @@
+//! The evaluation process's side of the kernel, installed once per process by the kernel:
+//! panic reports, and the interrupt flag that long-running prelude code checks.
+
+use std::sync::atomic::{AtomicPtr, Ordering};
+
+/// Marker of the line the kernel reads a panic report from (see kernel/src/session.rs).
+const PANIC_MARKER: &str = "FERROLAB_PANIC";
+
+/// The kernel's one-byte interrupt flag file, mapped into memory: checking it costs one load.
+static INTERRUPT_FLAG: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
+
+/// The panic payload of a cell stopped by the user. Unwinding (rather than killing the
+/// process) keeps every variable defined before the cell.
+#[derive(Debug)]
+pub struct Interrupted;
+
+/// Called by the kernel in every new evaluation process.
+pub fn install() {
+    map_interrupt_flag();
+    // The kernel handles SIGINT (JupyterLab's stop button may signal the whole process
+    // group): here it must not kill the process and the session's variables with it.
+    // SAFETY: setting a signal disposition to "ignore" has no handler to be unsafe in.
+    unsafe { libc::signal(libc::SIGINT, libc::SIG_IGN) };
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let interrupted = payload.is::<Interrupted>();
+        let message = if interrupted {
+            "interrupted by the user".to_owned()
+        } else {
+            payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "Box<dyn Any>".to_owned())
+        };
+        let (file, line, column) = info
+            .location()
+            .map(|l| (l.file().to_owned(), l.line(), l.column()))
+            .unwrap_or_default();
+        let report = serde_json::json!({"message": message, "file": file, "line": line,
+            "column": column, "interrupted": interrupted});
+        println!("{PANIC_MARKER} {report}");
+    }));
+}
+
+fn map_interrupt_flag() {
+    let Some(path) = std::env::var_os("FERROLAB_INTERRUPT_FILE") else { return };
+    let Ok(file) = std::fs::OpenOptions::new().read(true).open(path) else { return };
+    use std::os::fd::AsRawFd;
+    // SAFETY: a read-only shared mapping of one byte of a file the kernel keeps in place for
+    // the whole session; the mapping outlives the descriptor, as mmap(2) allows.
+    let ptr = unsafe { libc::mmap(std::ptr::null_mut(), 1, libc::PROT_READ, libc::MAP_SHARED, file.as_raw_fd(), 0) };
+    if ptr != libc::MAP_FAILED {
+        INTERRUPT_FLAG.store(ptr.cast(), Ordering::Release);
+    }
+}
+
+/// True once the user asked to stop the running cell.
+pub fn interrupt_requested() -> bool {
+    let flag = INTERRUPT_FLAG.load(Ordering::Acquire);
+    // SAFETY: either null or the live one-byte mapping made in `map_interrupt_flag`.
+    !flag.is_null() && unsafe { std::ptr::read_volatile(flag) } != 0
+}
+
+/// Stops the running cell if the user pressed stop: call it in long loops. The cell ends
+/// with an `Interrupted` error and the session keeps its variables. Prelude loops (progress
+/// bars, training, data loading) call it for you.
+pub fn check_interrupt() {
+    if interrupt_requested() {
+        std::panic::panic_any(Interrupted);
+    }
+}

@@ -1,0 +1,80 @@
+"""Shared helpers: a real ferrolab-kernel started by jupyter_client over a temporary
+connection file, and a way to run a cell and collect everything it published."""
+
+import queue
+import time
+from dataclasses import dataclass, field
+
+import pytest
+from jupyter_client.manager import start_new_kernel
+
+KERNEL = "ferrolab"
+# A fresh kernel loads the prelude before its first cell; that is seconds, not minutes,
+# once install/setup has prebuilt it.
+FIRST_CELL_TIMEOUT = 120
+
+
+@dataclass
+class CellRun:
+    reply: dict
+    outputs: list = field(default_factory=list)
+
+    @property
+    def status(self):
+        return self.reply["content"]["status"]
+
+    def of_type(self, msg_type):
+        return [m for m in self.outputs if m["msg_type"] == msg_type]
+
+    def stdout(self):
+        return "".join(m["content"]["text"] for m in self.of_type("stream") if m["content"]["name"] == "stdout")
+
+    def result(self, mime="text/plain"):
+        results = self.of_type("execute_result")
+        assert results, f"no execute_result in {[m['msg_type'] for m in self.outputs]}"
+        return results[0]["content"]["data"][mime]
+
+
+class Kernel:
+    def __init__(self, km, kc):
+        self.km, self.kc = km, kc
+
+    def collect(self, msg_id, timeout=FIRST_CELL_TIMEOUT):
+        """The shell reply to msg_id and every iopub message it caused, up to idle."""
+        reply = self.kc.get_shell_msg(timeout=timeout)
+        while reply["parent_header"].get("msg_id") != msg_id:
+            reply = self.kc.get_shell_msg(timeout=timeout)
+        outputs = []
+        while True:
+            msg = self.kc.get_iopub_msg(timeout=10)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            msg["arrived"] = time.monotonic()
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                return CellRun(reply, outputs)
+            if msg["msg_type"] not in ("status", "execute_input"):
+                outputs.append(msg)
+
+    def run(self, code, timeout=FIRST_CELL_TIMEOUT, **options):
+        return self.collect(self.kc.execute(code, **options), timeout)
+
+    def drain_iopub(self):
+        try:
+            while True:
+                self.kc.get_iopub_msg(timeout=0.2)
+        except queue.Empty:
+            pass
+
+
+def start_kernel():
+    km, kc = start_new_kernel(kernel_name=KERNEL, startup_timeout=60)
+    return Kernel(km, kc)
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    k = start_kernel()
+    k.run("1")  # wait for the prelude to load, so per-test timeouts measure the test
+    yield k
+    k.kc.stop_channels()
+    k.km.shutdown_kernel(now=True)

@@ -1,0 +1,201 @@
+"""Black-box tests of the real kernel binary through jupyter_client: cell semantics,
+errors that point at the user's line, faults that keep the session, and the wire layer."""
+
+import json
+import time
+
+import zmq
+from jupyter_client.session import Session
+
+from conftest import start_kernel
+
+
+def test_values_items_and_uses_persist(kernel):
+    assert kernel.run("let base = 40;").status == "ok"
+    assert kernel.run("fn add_two(x: i32) -> i32 { x + 2 }").status == "ok"
+    assert kernel.run("use std::collections::HashMap;").status == "ok"
+    run = kernel.run("let mut m: HashMap<&str, i32> = HashMap::new();\nm.insert(\"k\", add_two(base));\nm[\"k\"]")
+    assert run.status == "ok"
+    assert run.result() == "42"
+
+
+def test_prelude_is_in_scope(kernel):
+    run = kernel.run("let a = array![[1.0, 2.0], [3.0, 4.0]];\na.sum()")
+    assert run.result() == "10.0"
+    run = kernel.run('let df = df!("x" => [1i64, 2, 3]).unwrap();\ndf.height()')
+    assert run.result() == "3"
+
+
+def test_compile_error_points_at_the_cells_line(kernel):
+    run = kernel.run('let a = 1;\nlet b: String = a;')
+    assert run.status == "error"
+    content = run.reply["content"]
+    assert content["ename"] == "E0308"
+    assert "mismatched types" in content["evalue"]
+    traceback = "\n".join(content["traceback"])
+    assert "cell:2:" in traceback
+    assert "let b: String = a;" in traceback
+    assert "lib.rs" not in traceback  # never evcxr's generated file
+    assert run.of_type("error")[0]["content"]["ename"] == "E0308"
+
+
+def test_panic_is_an_error_and_keeps_variables(kernel):
+    kernel.run("let kept = 41;")
+    run = kernel.run("let v: Vec<i32> = Vec::new();\nlet x = v[3];")
+    assert run.status == "error"
+    content = run.reply["content"]
+    assert content["ename"] == "panic"
+    assert "index out of bounds" in content["evalue"]
+    assert "cell:2" in "\n".join(content["traceback"])
+    assert kernel.run("kept + 1").result() == "42"
+
+
+def test_abort_restarts_the_process_and_names_lost_variables(kernel):
+    kernel.run("fn twice(x: i32) -> i32 { 2 * x }\nlet doomed = 5;")
+    run = kernel.run("std::process::abort();")
+    assert run.status == "error"
+    content = run.reply["content"]
+    assert content["ename"] == "ProcessCrashed"
+    assert "doomed" in content["evalue"]
+    # Items and the prelude come back with the fresh process; variables do not.
+    assert kernel.run("twice(21)").result() == "42"
+    assert kernel.run("array![1.0, 2.0].len()").result() == "2"
+    assert kernel.run("doomed").status == "error"
+
+
+def test_output_streams_while_the_cell_runs(kernel):
+    code = "for i in 0..3 {\n    println!(\"tick {i}\");\n    std::thread::sleep(std::time::Duration::from_millis(700));\n}"
+    run = kernel.run(code)
+    ticks = [m for m in run.of_type("stream") if "tick" in m["content"]["text"]]
+    assert len(ticks) == 3
+    # Each line arrived as it was printed, not all at the end.
+    assert ticks[-1]["arrived"] - ticks[0]["arrived"] > 1.0
+
+
+def test_display_update_and_clear(kernel):
+    run = kernel.run('let h = display(&Html::new("<p>first</p>"));\nh.update(&Html::new("<p>second</p>"));\nclear_output(true);')
+    assert run.status == "ok"
+    shown = run.of_type("display_data")[0]["content"]
+    updated = run.of_type("update_display_data")[0]["content"]
+    assert shown["data"]["text/html"] == "<p>first</p>"
+    assert updated["data"]["text/html"] == "<p>second</p>"
+    assert shown["transient"]["display_id"] == updated["transient"]["display_id"]
+    assert run.of_type("clear_output")[0]["content"]["wait"] is True
+
+
+def test_rich_result_always_has_plain_text(kernel):
+    run = kernel.run('Markdown::new("# Title")')
+    data = run.of_type("execute_result")[0]["content"]["data"]
+    assert data["text/markdown"] == "# Title"
+    assert "text/plain" in data
+
+
+def test_silent_cells_publish_no_input_or_result(kernel):
+    before = kernel.run("1").reply["content"]["execution_count"]
+    msg_id = kernel.kc.execute("5", silent=True)
+    run = kernel.collect(msg_id)
+    assert run.status == "ok"
+    assert not run.of_type("execute_result")
+    assert kernel.run("1").reply["content"]["execution_count"] == before + 1
+
+
+def test_stop_on_error_aborts_the_queued_cells(kernel):
+    failing = kernel.kc.execute("let x: i32 = \"no\";")
+    queued = kernel.kc.execute("1 + 1")
+    first = kernel.collect(failing)
+    second = kernel.collect(queued)
+    assert first.status == "error"
+    assert second.status == "aborted"
+    assert kernel.run("2 + 2").result() == "4"
+
+
+def test_stop_on_error_false_keeps_the_queue(kernel):
+    failing = kernel.kc.execute("let x: i32 = \"no\";", stop_on_error=False)
+    queued = kernel.kc.execute("3 + 3")
+    assert kernel.collect(failing).status == "error"
+    assert kernel.collect(queued).result() == "6"
+
+
+def test_interrupt_keeps_variables_when_the_cell_checks(kernel):
+    kernel.run("let survivor = 99;")
+    msg_id = kernel.kc.execute("let mut spins = 0u64;\nloop { spins += 1; check_interrupt(); }")
+    time.sleep(2)
+    asked = time.monotonic()
+    kernel.km.interrupt_kernel()
+    run = kernel.collect(msg_id, timeout=30)
+    assert time.monotonic() - asked < 1.0
+    assert run.status == "error"
+    assert run.reply["content"]["ename"] == "Interrupted"
+    assert kernel.run("survivor").result() == "99"
+
+
+def test_interrupt_ends_a_cell_that_never_checks(kernel):
+    kernel.run("fn still_here() -> i32 { 7 }")
+    msg_id = kernel.kc.execute("loop { std::hint::spin_loop(); }")
+    time.sleep(2)
+    kernel.km.interrupt_kernel()
+    run = kernel.collect(msg_id, timeout=30)
+    assert run.status == "error"
+    assert run.reply["content"]["ename"] == "Interrupted"
+    assert "did not stop" in run.reply["content"]["evalue"]
+    assert kernel.run("still_here()").result() == "7"
+
+
+def test_comm_info_and_unknown_requests_are_answered(kernel):
+    msg_id = kernel.kc.comm_info()
+    reply = kernel.kc.get_shell_msg(timeout=10)
+    assert reply["parent_header"]["msg_id"] == msg_id
+    assert reply["content"] == {"status": "ok", "comms": {}}
+
+    msg = kernel.kc.session.msg("made_up_request", {})
+    kernel.kc.shell_channel.send(msg)
+    reply = kernel.kc.get_shell_msg(timeout=10)
+    assert reply["msg_type"] == "made_up_reply"
+    assert reply["content"]["status"] == "error"
+
+
+def test_bad_messages_are_dropped_and_the_kernel_keeps_serving(kernel):
+    info = kernel.km.get_connection_info()
+    context = zmq.Context.instance()
+    socket = context.socket(zmq.DEALER)
+    socket.connect(f"{info['transport']}://{info['ip']}:{info['shell_port']}")
+    try:
+        wrong_key = Session(key=b"not-the-key")
+        wrong_key.send(socket, "execute_request", {"code": "1", "silent": False})  # bad signature
+        unsigned = Session(key=b"")
+        unsigned.send(socket, "kernel_info_request", {})  # no signature at all
+        socket.send_multipart([b"<IDS|MSG>", b"garbage"])  # truncated frames
+        right_key = Session(key=kernel.km.session.key)
+        msg = right_key.msg("kernel_info_request", {})
+        right_key.send(socket, msg)
+        frames = socket.recv_multipart()  # the valid request is answered...
+        assert json.loads(frames[frames.index(b"<IDS|MSG>") + 2])["msg_type"] == "kernel_info_reply"
+        # ...and a replay of the very same signed bytes is dropped.
+        serialized = right_key.serialize(msg)
+        socket.send_multipart(serialized)
+        socket.send_multipart(serialized)
+        assert socket.poll(2000) == zmq.POLLIN
+        socket.recv_multipart()
+        assert socket.poll(1500) == 0, "a replayed message was answered"
+    finally:
+        socket.close(linger=0)
+    assert kernel.run("20 + 22").result() == "42"
+
+
+def test_restart_gives_a_fresh_session_and_keeps_history():
+    k = start_kernel()
+    try:
+        marker = f"let restart_marker = {int(time.time())};"
+        assert k.run(marker).status == "ok"
+        k.km.restart_kernel(now=False)
+        k.kc.wait_for_ready(timeout=60)
+        k.drain_iopub()
+        assert k.run("restart_marker").status == "error"  # variables are per kernel
+        assert k.run("1 + 1").result() == "2"
+        msg_id = k.kc.history(hist_access_type="search", pattern="let restart_marker*", n=5)
+        reply = k.kc.get_shell_msg(timeout=10)
+        assert reply["parent_header"]["msg_id"] == msg_id
+        assert marker in [entry[2] for entry in reply["content"]["history"]]
+    finally:
+        k.kc.stop_channels()
+        k.km.shutdown_kernel(now=True)
