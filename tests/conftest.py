@@ -3,6 +3,7 @@ connection file, and a way to run a cell and collect everything it published."""
 
 import queue
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 import pytest
@@ -38,22 +39,32 @@ class CellRun:
 class Kernel:
     def __init__(self, km, kc):
         self.km, self.kc = km, kc
+        # Messages read while waiting for another request, by parent msg_id.
+        self.iopub = defaultdict(list)
+        self.replies = {}
 
     def collect(self, msg_id, timeout=FIRST_CELL_TIMEOUT):
-        """The shell reply to msg_id and every iopub message it caused, up to idle."""
-        reply = self.kc.get_shell_msg(timeout=timeout)
-        while reply["parent_header"].get("msg_id") != msg_id:
-            reply = self.kc.get_shell_msg(timeout=timeout)
+        """Every iopub message msg_id caused, read as it arrives, up to idle; then its reply."""
         outputs = []
+        deadline = time.monotonic() + timeout
         while True:
-            msg = self.kc.get_iopub_msg(timeout=10)
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            msg["arrived"] = time.monotonic()
+            if self.iopub[msg_id]:
+                msg = self.iopub[msg_id].pop(0)
+            else:
+                msg = self.kc.get_iopub_msg(timeout=max(deadline - time.monotonic(), 0.1))
+                msg["arrived"] = time.monotonic()
+                parent = msg["parent_header"].get("msg_id")
+                if parent != msg_id:
+                    self.iopub[parent].append(msg)
+                    continue
             if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-                return CellRun(reply, outputs)
+                break
             if msg["msg_type"] not in ("status", "execute_input"):
                 outputs.append(msg)
+        while msg_id not in self.replies:
+            reply = self.kc.get_shell_msg(timeout=max(deadline - time.monotonic(), 0.1))
+            self.replies[reply["parent_header"].get("msg_id")] = reply
+        return CellRun(self.replies.pop(msg_id), outputs)
 
     def run(self, code, timeout=FIRST_CELL_TIMEOUT, **options):
         return self.collect(self.kc.execute(code, **options), timeout)
@@ -64,6 +75,7 @@ class Kernel:
                 self.kc.get_iopub_msg(timeout=0.2)
         except queue.Empty:
             pass
+        self.iopub.clear()
 
 
 def start_kernel():

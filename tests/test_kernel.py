@@ -171,7 +171,7 @@ def test_bad_messages_are_dropped_and_the_kernel_keeps_serving(kernel):
         frames = socket.recv_multipart()  # the valid request is answered...
         assert json.loads(frames[frames.index(b"<IDS|MSG>") + 2])["msg_type"] == "kernel_info_reply"
         # ...and a replay of the very same signed bytes is dropped.
-        serialized = right_key.serialize(msg)
+        serialized = right_key.serialize(right_key.msg("kernel_info_request", {}))
         socket.send_multipart(serialized)
         socket.send_multipart(serialized)
         assert socket.poll(2000) == zmq.POLLIN

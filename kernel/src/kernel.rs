@@ -264,14 +264,7 @@ impl Kernel {
                 Flow::Continue
             }
             other => {
-                // Unknown or unsupported request types get an error reply, never silence.
-                let reply_type = other.message_type().replace("_request", "_reply");
-                let content = Content::UnknownMessage(jupyter_protocol::UnknownMessage {
-                    msg_type: reply_type,
-                    content: json!({"status": "error", "ename": "NotImplemented",
-                        "evalue": format!("ferrolab does not handle {}", other.message_type()), "traceback": []}),
-                });
-                self.reply(content, &request);
+                self.reply(unsupported(other), &request);
                 Flow::Continue
             }
         };
@@ -380,17 +373,26 @@ impl ControlHandler {
                 let _ = self.stop.send(());
                 exit_soon();
             }
-            other => {
-                let content = Content::UnknownMessage(jupyter_protocol::UnknownMessage {
-                    msg_type: other.message_type().replace("_request", "_reply"),
-                    content: json!({"status": "error", "ename": "NotImplemented",
-                        "evalue": format!("ferrolab does not handle {} on control", other.message_type()), "traceback": []}),
-                });
-                reply(content);
-            }
+            other => reply(unsupported(other)),
         }
         publish(Status::idle().into());
     }
+}
+
+/// The error reply for a request we cannot serve: an unknown type, or content that did not
+/// parse (the transport passes those on as `UnknownMessage` with the parse error).
+fn unsupported(request: &Content) -> Content {
+    let evalue = match request {
+        Content::UnknownMessage(unknown) => match unknown.content.get("ferrolab_parse_error") {
+            Some(error) => format!("malformed {}: {}", unknown.msg_type, error.as_str().unwrap_or_default()),
+            None => format!("ferrolab does not handle {}", unknown.msg_type),
+        },
+        other => format!("ferrolab does not handle {} on this channel", other.message_type()),
+    };
+    Content::UnknownMessage(jupyter_protocol::UnknownMessage {
+        msg_type: request.message_type().replace("_request", "_reply"),
+        content: json!({"status": "error", "ename": "BadRequest", "evalue": evalue, "traceback": []}),
+    })
 }
 
 /// Exits after the replies in flight have left (the transport sends asynchronously).

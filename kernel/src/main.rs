@@ -1,9 +1,10 @@
 //! ferrolab-kernel: a Jupyter kernel for Rust with the ferrolab prelude preloaded.
 //!
-//! One binary, three roles: the kernel (`--connection-file F`), evcxr's evaluation process
-//! (started by the kernel itself, see `evcxr::runtime_hook`), and the installer's helpers
-//! (`prebuild`, `kernelspec DIR`).
+//! One binary, four roles: the kernel (`--connection-file F`), evcxr's evaluation process
+//! (started by the kernel itself, see `evcxr::runtime_hook`), evcxr's cargo wrapper (see
+//! `cellbuild`), and the installer's helpers (`prebuild`, `kernelspec DIR`).
 
+mod cellbuild;
 mod complete;
 mod history;
 mod kernel;
@@ -18,7 +19,10 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 
 fn main() -> Result<()> {
-    // When started as evcxr's evaluation process this never returns.
+    // When started as evcxr's cargo wrapper or evaluation process, these never return.
+    if cellbuild::invoked_as_hook() {
+        cellbuild::run_hook();
+    }
     evcxr::runtime_hook();
 
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -50,6 +54,7 @@ fn run(connection_file: PathBuf) -> Result<()> {
     // while this process has a single thread.
     std::env::set_var("EVCXR_TMPDIR", &session_dir);
     std::env::set_var("EVCXR_CONFIG_DIR", prebuilt.home.join("evcxr-config"));
+    cellbuild::install_hook(&prebuilt.home.join("bin"))?;
     // Inherited by the evaluation process, whose prelude maps it (see session::Interrupter).
     std::env::set_var("FERROLAB_INTERRUPT_FILE", session_dir.join("interrupt"));
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;

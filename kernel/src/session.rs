@@ -165,6 +165,8 @@ impl Session {
         let mut session = Session { context, sink, interrupter, dir };
         session.init_process()?;
         trace("prelude loaded");
+        session.warm_up_analysis();
+        trace("rust-analyzer warmed up");
         Ok(session)
     }
 
@@ -175,6 +177,14 @@ impl Session {
         let pid = self.context.process_handle().lock().unwrap().id();
         *self.interrupter.pid.lock().unwrap() = Some(pid);
         Ok(())
+    }
+
+    /// rust-analyzer infers the type of every variable a cell defines. Its first inference
+    /// resolves trait impls across the prelude's whole dependency graph (seconds, with
+    /// polars); asking for a completion that needs it does that work before the first cell.
+    fn warm_up_analysis(&mut self) {
+        const WARM_UP: &str = "let ferrolab_warm_up = 1 + 1;\nferrolab_warm_up.";
+        let _ = self.context.completions(WARM_UP, WARM_UP.len());
     }
 
     pub fn execute(&mut self, code: &str) -> Outcome {

@@ -78,9 +78,15 @@ pub fn decode(frames: Vec<Bytes>, signer: &mut Signer) -> Result<JupyterMessage>
         other => Some(serde_json::from_value(other).context("bad parent header")?),
     };
     let metadata: Value = serde_json::from_slice(metadata).context("bad metadata")?;
-    let content: Value = serde_json::from_slice(content).context("bad content")?;
-    let content = JupyterMessageContent::from_type_and_content(&header.msg_type, content)
-        .with_context(|| format!("bad content for {}", header.msg_type))?;
+    let mut content: Value = serde_json::from_slice(content).context("bad content")?;
+    fill_spec_defaults(&header.msg_type, &mut content);
+    // A request whose content does not parse still gets an (error) reply from the dispatcher.
+    let content = JupyterMessageContent::from_type_and_content(&header.msg_type, content.clone()).unwrap_or_else(|error| {
+        JupyterMessageContent::UnknownMessage(jupyter_protocol::UnknownMessage {
+            msg_type: header.msg_type.clone(),
+            content: serde_json::json!({ "ferrolab_parse_error": error.to_string(), "content": content }),
+        })
+    });
     Ok(JupyterMessage {
         zmq_identities: identities.to_vec(),
         header,
@@ -90,6 +96,30 @@ pub fn decode(frames: Vec<Bytes>, signer: &mut Signer) -> Result<JupyterMessage>
         buffers: rest[6..].to_vec(),
         channel: None,
     })
+}
+
+/// Fields the messaging spec makes optional but jupyter-protocol's types require.
+fn fill_spec_defaults(msg_type: &str, content: &mut Value) {
+    let defaults: &[(&str, Value)] = match msg_type {
+        "history_request" => &[
+            ("output", Value::Bool(false)),
+            ("raw", Value::Bool(true)),
+            ("unique", Value::Bool(false)),
+            ("n", Value::from(10)),
+            ("start", Value::from(0)),
+            ("stop", Value::from(0)),
+            ("pattern", Value::from("*")),
+        ],
+        "execute_request" => &[("silent", Value::Bool(false)), ("store_history", Value::Bool(true))],
+        "inspect_request" => &[("detail_level", Value::from(0))],
+        "shutdown_request" => &[("restart", Value::Bool(false))],
+        _ => &[],
+    };
+    if let Value::Object(map) = content {
+        for (key, value) in defaults {
+            map.entry(key.to_string()).or_insert_with(|| value.clone());
+        }
+    }
 }
 
 /// Serializes a message into frames, signed.
@@ -301,6 +331,14 @@ mod tests {
     fn unsigned_message_rejected_when_key_is_set() {
         let unsigned = frames(&JupyterMessage::new(KernelInfoRequest {}, None), &Signer::new(""));
         assert!(decode(unsigned, &mut Signer::new("secret")).is_err());
+    }
+
+    #[test]
+    fn optional_request_fields_get_the_specs_defaults() {
+        let mut content = serde_json::json!({"hist_access_type": "search", "pattern": "a*"});
+        fill_spec_defaults("history_request", &mut content);
+        let parsed = JupyterMessageContent::from_type_and_content("history_request", content).unwrap();
+        assert!(matches!(parsed, JupyterMessageContent::HistoryRequest(jupyter_protocol::HistoryRequest::Search { unique: false, .. })));
     }
 
     #[test]
