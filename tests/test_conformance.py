@@ -45,6 +45,7 @@ class FerrolabKernelTests(jupyter_kernel_test.KernelTests):
     code_history_pattern = "2 + *"
     supported_history_operations = ("tail", "range", "search")
     code_inspect_sample = "Array2"
+    code_page_something = "Array2?"
     code_clear_output = 'println!("gone"); clear_output(false);'
 
 

@@ -4,6 +4,7 @@ errors that point at the user's line, faults that keep the session, and the wire
 import json
 import time
 
+import pytest
 import zmq
 from jupyter_client.session import Session
 
@@ -61,6 +62,36 @@ def test_abort_restarts_the_process_and_names_lost_variables(kernel):
     assert kernel.run("twice(21)").result() == "42"
     assert kernel.run("array![1.0, 2.0].len()").result() == "2"
     assert kernel.run("doomed").status == "error"
+
+
+@pytest.mark.parametrize("code", [
+    "unsafe { std::ptr::null_mut::<u64>().write(7) };",
+    "fn deep(n: u64) -> u64 { if n == u64::MAX { 0 } else { deep(n + 1) + 1 } }\ndeep(0)",
+    "std::process::exit(3);",
+], ids=["segfault", "stack-overflow", "exit"])
+def test_process_ending_faults_are_errors_and_the_kernel_serves_on(kernel, code):
+    kernel.run("let before_fault = 1;")
+    run = kernel.run(code)
+    assert run.status == "error"
+    assert run.reply["content"]["ename"] == "ProcessCrashed"
+    assert "before_fault" in run.reply["content"]["evalue"]
+    assert kernel.run("40 + 2").result() == "42"
+
+
+def test_huge_output_is_capped_with_a_note(kernel):
+    run = kernel.run('for i in 0..200_000 { println!("line {i:>10} of a very long output"); }\n"done"')
+    assert run.status == "ok"
+    streams = run.of_type("stream")
+    text = "".join(m["content"]["text"] for m in streams)
+    assert 1_000_000 < len(text) < 1_100_000
+    assert "output over 1024 KiB dropped" in text
+    assert len(streams) < 100  # batched, not one message per line
+    assert run.result() == '"done"'
+
+
+def test_dep_adds_a_crate(kernel):
+    assert kernel.run(':dep itoa = "1"', timeout=300).status == "ok"
+    assert kernel.run("itoa::Buffer::new().format(1234).to_owned()").result() == '"1234"'
 
 
 def test_output_streams_while_the_cell_runs(kernel):

@@ -9,7 +9,7 @@ use jupyter_protocol::{
     ClearOutput, CodeMirrorMode, CommInfoReply, CompleteReply, DisplayData, ErrorOutput, ExecuteInput,
     ExecuteReply, ExecuteRequest, ExecuteResult, ExecutionCount, HelpLink, HistoryReply, InspectReply,
     InterruptReply, IsCompleteReply, JupyterMessage, JupyterMessageContent as Content, KernelInfoReply,
-    LanguageInfo, Media, ReplyError, ReplyStatus, ShutdownReply, Status, StreamContent, Transient,
+    LanguageInfo, Media, Payload, ReplyError, ReplyStatus, ShutdownReply, Status, StreamContent, Transient,
     UpdateDisplayData,
 };
 use serde_json::{json, Value};
@@ -106,6 +106,10 @@ fn media(bundle: BTreeMap<String, String>) -> Media {
 
 pub struct Kernel {
     out: mpsc::UnboundedSender<Outgoing>,
+    shell_tx: mpsc::UnboundedSender<JupyterMessage>,
+    shell_rx: mpsc::UnboundedReceiver<JupyterMessage>,
+    /// Requests that were queued when a cell failed with stop_on_error: to be aborted.
+    aborting: Vec<JupyterMessage>,
     publisher: Arc<Publisher>,
     jobs: std::sync::mpsc::Sender<Job>,
     interrupter: Arc<Interrupter>,
@@ -124,8 +128,12 @@ impl Kernel {
         let history = History::open(prebuilt.home.join("history.jsonl"));
         let (thread_publisher, thread_interrupter) = (publisher.clone(), interrupter.clone());
         std::thread::spawn(move || run_session(prebuilt, session_dir, job_rx, thread_publisher, thread_interrupter));
+        let (shell_tx, shell_rx) = mpsc::unbounded_channel();
         Kernel {
             out,
+            shell_tx,
+            shell_rx,
+            aborting: Vec::new(),
             publisher,
             jobs,
             interrupter,
@@ -135,17 +143,11 @@ impl Kernel {
         }
     }
 
-    /// Serves requests until a shutdown request. Control requests are answered even while a
+    /// Serves requests until a shutdown request ends the process. Control requests are answered even while a
     /// cell runs; shell requests are handled one at a time, in order.
     pub async fn serve(mut self, mut incoming: mpsc::UnboundedReceiver<(Channel, JupyterMessage)>) {
-        let (shell_tx, mut shell_rx) = mpsc::unbounded_channel();
-        let (stop_tx, mut stop_rx) = mpsc::unbounded_channel::<()>();
-        let control = ControlHandler {
-            out: self.out.clone(),
-            interrupter: self.interrupter.clone(),
-            info: self.kernel_info(),
-            stop: stop_tx,
-        };
+        let shell_tx = self.shell_tx.clone();
+        let control = ControlHandler { out: self.out.clone(), interrupter: self.interrupter.clone(), info: self.kernel_info() };
         tokio::spawn(async move {
             while let Some((channel, message)) = incoming.recv().await {
                 match channel {
@@ -159,18 +161,15 @@ impl Kernel {
         let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
         loop {
             tokio::select! {
-                Some(message) = shell_rx.recv() => {
-                    if self.handle_shell(message).await == Flow::AbortQueue {
-                        // ipykernel's stop_on_error: requests already queued are aborted.
-                        while let Ok(queued) = shell_rx.try_recv() {
-                            self.handle_aborted(queued).await;
-                        }
+                Some(message) = self.shell_rx.recv() => {
+                    self.handle_shell(message).await;
+                    for queued in std::mem::take(&mut self.aborting) {
+                        self.handle_aborted(queued).await;
                     }
                 }
                 Some(()) = async { match sigint.as_mut() { Some(s) => s.recv().await, None => None } } => {
                     self.interrupter.interrupt();
                 }
-                _ = stop_rx.recv() => break,
             }
         }
     }
@@ -211,27 +210,24 @@ impl Kernel {
         let _ = self.out.send(Outgoing::Shell(JupyterMessage::new(content.into(), Some(parent))));
     }
 
-    async fn handle_shell(&mut self, request: JupyterMessage) -> Flow {
+    async fn handle_shell(&mut self, request: JupyterMessage) {
         self.publisher.send(Status::busy(), &request);
-        let flow = match &request.content {
+        match &request.content {
             Content::ExecuteRequest(execute) => self.execute(&request, execute).await,
             Content::KernelInfoRequest(_) => {
                 self.reply(self.kernel_info(), &request);
-                Flow::Continue
             }
             Content::CompleteRequest(complete) => {
                 let (tx, rx) = oneshot::channel();
                 let _ = self.jobs.send(Job::Complete(complete.code.clone(), complete.cursor_pos, tx));
                 let reply = rx.await.unwrap_or_default();
                 self.reply(reply, &request);
-                Flow::Continue
             }
             Content::InspectRequest(inspect) => {
                 let (tx, rx) = oneshot::channel();
                 let _ = self.jobs.send(Job::Inspect(inspect.code.clone(), inspect.cursor_pos, tx));
                 let reply = rx.await.unwrap_or_default();
                 self.reply(reply, &request);
-                Flow::Continue
             }
             Content::IsCompleteRequest(is_complete) => {
                 let reply = match syntax::completeness(&is_complete.code) {
@@ -240,43 +236,35 @@ impl Kernel {
                     Completeness::Invalid => IsCompleteReply::invalid(),
                 };
                 self.reply(reply, &request);
-                Flow::Continue
             }
             Content::HistoryRequest(history) => {
                 self.reply(HistoryReply::new(self.history.query(history)), &request);
-                Flow::Continue
             }
             Content::CommInfoRequest(_) => {
                 self.reply(CommInfoReply::default(), &request);
-                Flow::Continue
             }
             Content::CommOpen(open) => {
                 // No comm targets yet (no widgets): close it, as ipykernel does for unknown targets.
                 let close = jupyter_protocol::CommClose { comm_id: open.comm_id.clone(), data: Default::default() };
                 self.publisher.send(close, &request);
-                Flow::Continue
             }
-            Content::CommMsg(_) | Content::CommClose(_) => Flow::Continue,
+            Content::CommMsg(_) | Content::CommClose(_) => {}
             Content::ShutdownRequest(shutdown) => {
                 self.reply(ShutdownReply { restart: shutdown.restart, ..Default::default() }, &request);
                 self.publisher.send(Status::idle(), &request);
                 exit_soon();
-                Flow::Continue
             }
             other => {
                 self.reply(unsupported(other), &request);
-                Flow::Continue
             }
-        };
+        }
         self.publisher.send(Status::idle(), &request);
-        flow
     }
 
     /// An execute request that arrived before an earlier cell failed with stop_on_error.
     async fn handle_aborted(&mut self, request: JupyterMessage) {
         if !matches!(request.content, Content::ExecuteRequest(_)) {
-            let _ = Box::pin(self.handle_shell(request)).await;
-            return;
+            return Box::pin(self.handle_shell(request)).await;
         }
         self.publisher.send(Status::busy(), &request);
         let reply = ExecuteReply {
@@ -289,7 +277,45 @@ impl Kernel {
         self.publisher.send(Status::idle(), &request);
     }
 
-    async fn execute(&mut self, request: &JupyterMessage, execute: &ExecuteRequest) -> Flow {
+    /// `name?` shows the documentation of `name` in the pager, as in IPython.
+    async fn help(&mut self, request: &JupyterMessage, name: &str, count: ExecutionCount) {
+        let (tx, rx) = oneshot::channel();
+        let _ = self.jobs.send(Job::Inspect(name.to_owned(), name.chars().count(), tx));
+        let found = rx.await.unwrap_or_default();
+        if !found.found {
+            let error = CellError::new("NotFound", format!("no documentation found for `{name}`"));
+            return self.finish_error(request, error, count, false);
+        }
+        let reply = ExecuteReply {
+            execution_count: count,
+            payload: vec![Payload::Page { data: found.data, start: 0 }],
+            user_expressions: Some(Default::default()),
+            ..Default::default()
+        };
+        self.reply(reply, request);
+    }
+
+    fn finish_error(&mut self, request: &JupyterMessage, error: CellError, count: ExecutionCount, stop_on_error: bool) {
+        if stop_on_error {
+            // ipykernel's stop_on_error: what is queued now is aborted. Taken before the
+            // reply goes out, so a request sent in answer to the reply is never caught.
+            while let Ok(queued) = self.shell_rx.try_recv() {
+                self.aborting.push(queued);
+            }
+        }
+        let CellError { ename, evalue, traceback } = error;
+        self.publisher.send(ErrorOutput { ename: ename.clone(), evalue: evalue.clone(), traceback: traceback.clone() }, request);
+        let reply = ExecuteReply {
+            status: ReplyStatus::Error,
+            execution_count: count,
+            user_expressions: Some(Default::default()),
+            error: Some(Box::new(ReplyError { ename, evalue, traceback })),
+            ..Default::default()
+        };
+        self.reply(reply, request);
+    }
+
+    async fn execute(&mut self, request: &JupyterMessage, execute: &ExecuteRequest) {
         let store = execute.store_history && !execute.silent;
         if store {
             self.execution_count += 1;
@@ -299,6 +325,9 @@ impl Kernel {
             self.publisher.send(ExecuteInput { code: execute.code.clone(), execution_count: count }, request);
         }
         self.publisher.set_parent(request);
+        if let Some(name) = syntax::help_request(&execute.code) {
+            return self.help(request, name, count).await;
+        }
         let (tx, rx) = oneshot::channel();
         let _ = self.jobs.send(Job::Execute(execute.code.clone(), tx));
         let outcome = rx.await.unwrap_or_else(|_| Outcome::Error(CellError::new("KernelError", "the session thread stopped")));
@@ -320,29 +349,10 @@ impl Kernel {
                     ..Default::default()
                 };
                 self.reply(reply, request);
-                Flow::Continue
             }
-            Outcome::Error(error) => {
-                let CellError { ename, evalue, traceback } = error;
-                self.publisher.send(ErrorOutput { ename: ename.clone(), evalue: evalue.clone(), traceback: traceback.clone() }, request);
-                let reply = ExecuteReply {
-                    status: ReplyStatus::Error,
-                    execution_count: count,
-                    user_expressions: Some(Default::default()),
-                    error: Some(Box::new(ReplyError { ename, evalue, traceback })),
-                    ..Default::default()
-                };
-                self.reply(reply, request);
-                if execute.stop_on_error { Flow::AbortQueue } else { Flow::Continue }
-            }
+            Outcome::Error(error) => self.finish_error(request, error, count, execute.stop_on_error),
         }
     }
-}
-
-#[derive(PartialEq, Eq)]
-enum Flow {
-    Continue,
-    AbortQueue,
 }
 
 /// Answers control requests at once, on the reader task, even while a cell runs.
@@ -350,7 +360,6 @@ struct ControlHandler {
     out: mpsc::UnboundedSender<Outgoing>,
     interrupter: Arc<Interrupter>,
     info: KernelInfoReply,
-    stop: mpsc::UnboundedSender<()>,
 }
 
 impl ControlHandler {
@@ -370,7 +379,6 @@ impl ControlHandler {
             }
             Content::ShutdownRequest(shutdown) => {
                 reply(ShutdownReply { restart: shutdown.restart, ..Default::default() }.into());
-                let _ = self.stop.send(());
                 exit_soon();
             }
             other => reply(unsupported(other)),

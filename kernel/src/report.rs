@@ -131,20 +131,19 @@ pub fn process_lost(
     error
 }
 
-/// Maps a line:column in evcxr's generated source to the cell line with the same text.
+/// Maps a line:column in evcxr's generated source to the cell line with the same code.
+/// evcxr copies each statement verbatim but may split a line's statements over several lines.
 fn locate_in_cell(generated: &str, line: usize, column: usize, cell: &str) -> Option<(usize, usize)> {
     let generated_line = generated.lines().nth(line.checked_sub(1)?)?;
     let wanted = generated_line.trim();
     if wanted.is_empty() {
         return None;
     }
-    let indent = |s: &str| s.len() - s.trim_start().len();
+    // Column of the panic within the trimmed generated statement (0-based).
+    let within = column.saturating_sub(1).saturating_sub(generated_line.len() - generated_line.trim_start().len());
     cell.lines().enumerate().find_map(|(index, cell_line)| {
-        let text = cell_line.trim();
-        (!text.is_empty() && (text == wanted || wanted.contains(text))).then(|| {
-            let offset = generated_line.find(text).unwrap_or(indent(generated_line));
-            (index + 1, (column + indent(cell_line)).saturating_sub(offset).max(1))
-        })
+        let start = cell_line.find(wanted)?;
+        Some((index + 1, start + within + 1))
     })
 }
 
@@ -159,6 +158,9 @@ mod tests {
         // rustc reports column 13 (1-based) for `v[5]` in the generated line.
         assert_eq!(locate_in_cell(generated, 3, 13, cell), Some((2, 9)));
         assert_eq!(locate_in_cell(generated, 1, 1, cell), None);
+        // evcxr moved the final expression of a one-line cell to a line of its own.
+        let generated = "(\nv[3]\n).evcxr_display();";
+        assert_eq!(locate_in_cell(generated, 2, 1, "let v: Vec<i32> = vec![]; v[3]"), Some((1, 27)));
     }
 
     #[test]

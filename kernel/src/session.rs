@@ -51,10 +51,53 @@ pub struct PanicReport {
     pub interrupted: bool,
 }
 
+/// How long output gathers before it is sent: the delay a user may notice, at most.
+const STREAM_COALESCE: Duration = Duration::from_millis(15);
+/// A stream message carries at most this much text; more waiting output becomes more messages.
+const STREAM_BATCH_BYTES: usize = 64 * 1024;
+/// What one cell may print before the rest is dropped: a notebook (and the browser showing
+/// it) stays usable when a loop prints millions of lines.
+const CELL_OUTPUT_LIMIT_BYTES: usize = 1024 * 1024;
+
 /// State shared with the threads that forward the evaluation process's output.
 #[derive(Default)]
 struct Sink {
     panic: Option<PanicReport>,
+    budget: OutputBudget,
+}
+
+/// Counts what a cell printed against CELL_OUTPUT_LIMIT_BYTES.
+#[derive(Default)]
+struct OutputBudget {
+    used: usize,
+    dropped: usize,
+    noted: bool,
+}
+
+impl OutputBudget {
+    /// The part of `line` still within the limit, if any.
+    fn take<'a>(&mut self, line: &'a str) -> Option<&'a str> {
+        let left = CELL_OUTPUT_LIMIT_BYTES.saturating_sub(self.used);
+        if line.len() < left {
+            self.used += line.len() + 1;
+            return Some(line);
+        }
+        self.dropped += line.len() + 1;
+        self.used = CELL_OUTPUT_LIMIT_BYTES;
+        None
+    }
+
+    /// Says once per cell that output was dropped.
+    fn note_once(&mut self) -> Option<String> {
+        if self.dropped == 0 || self.noted {
+            return None;
+        }
+        self.noted = true;
+        Some(format!(
+            "\n[ferrolab: output over {} KiB dropped from here; write big results to a file or display them]\n",
+            CELL_OUTPUT_LIMIT_BYTES / 1024
+        ))
+    }
 }
 
 /// How long a cell gets to stop by itself (prelude code checks the interrupt flag) before
@@ -189,7 +232,11 @@ impl Session {
 
     pub fn execute(&mut self, code: &str) -> Outcome {
         let before: Vec<String> = self.variable_names();
-        self.sink.lock().unwrap().panic = None;
+        {
+            let mut sink = self.sink.lock().unwrap();
+            sink.panic = None;
+            sink.budget = OutputBudget::default();
+        }
         self.interrupter.begin_cell();
         let result = self.context.execute(code);
         self.interrupter.end_cell();
@@ -271,40 +318,61 @@ impl Drop for Session {
     }
 }
 
-/// Hands each line of the evaluation process's stdout or stderr on as it comes, sorting out
-/// the prelude's marker lines. Lines are only taken from the channel under the sink's lock, so
-/// once evcxr reports the channel empty, taking the lock in `execute` waits for the last line.
+/// Hands the evaluation process's stdout or stderr on as it comes, sorting out the prelude's
+/// marker lines and joining the plain lines that are already waiting into one stream message.
+/// Lines are only taken from the channel under the sink's lock, so once evcxr reports the
+/// channel empty, taking the lock in `execute` waits for the last line.
 fn spawn_forwarder(
     lines: crossbeam_channel::Receiver<String>,
     sink: Arc<Mutex<Sink>>,
     emit: Arc<dyn Fn(Output) + Send + Sync>,
     is_stderr: bool,
 ) {
+    let stream = move |text: String| if is_stderr { Output::Stderr(text) } else { Output::Stdout(text) };
     std::thread::spawn(move || loop {
         let mut ready = crossbeam_channel::Select::new();
         ready.recv(&lines);
         if ready.ready_timeout(Duration::from_millis(500)).is_err() {
             continue;
         }
+        // Let a burst of lines gather, so a chatty loop becomes a few messages a second, not
+        // one per line (outside the lock: evcxr itself waits for the channel to drain).
+        std::thread::sleep(STREAM_COALESCE);
         let mut guard = sink.lock().unwrap();
-        loop {
+        let mut text = String::new();
+        let disconnected = loop {
             match lines.try_recv() {
                 Ok(line) => {
                     if let Some(json) = line.strip_prefix(PANIC_MARKER) {
                         guard.panic = serde_json::from_str(json).ok();
                     } else if let Some(json) = line.strip_prefix(DISPLAY_MARKER) {
+                        // Keep the order: text printed before a display goes out before it.
+                        if !text.is_empty() {
+                            emit(stream(std::mem::take(&mut text)));
+                        }
                         if let Ok(message) = serde_json::from_str(json) {
                             emit(Output::Display(message));
                         }
-                    } else if is_stderr {
-                        emit(Output::Stderr(line + "\n"));
-                    } else {
-                        emit(Output::Stdout(line + "\n"));
+                    } else if let Some(kept) = guard.budget.take(&line) {
+                        text += kept;
+                        text.push('\n');
+                    }
+                    if text.len() >= STREAM_BATCH_BYTES {
+                        emit(stream(std::mem::take(&mut text)));
                     }
                 }
-                Err(crossbeam_channel::TryRecvError::Empty) => break,
-                Err(crossbeam_channel::TryRecvError::Disconnected) => return,
+                Err(crossbeam_channel::TryRecvError::Empty) => break false,
+                Err(crossbeam_channel::TryRecvError::Disconnected) => break true,
             }
+        };
+        if !text.is_empty() {
+            emit(stream(text));
+        }
+        if let Some(note) = guard.budget.note_once() {
+            emit(stream(note));
+        }
+        if disconnected {
+            return;
         }
     });
 }

@@ -73,6 +73,15 @@ pub fn name_at(code: &str, offset: usize) -> Option<(usize, usize)> {
     (!name.is_empty()).then(|| (start, start + code[start..end].trim_end_matches(['.', ':']).len()))
 }
 
+/// `Array2?` or `polars::prelude::col?`: a request for the name's documentation.
+pub fn help_request(cell: &str) -> Option<&str> {
+    let name = cell.trim().strip_suffix('?')?;
+    let valid = !name.is_empty()
+        && !name.starts_with(':')
+        && name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == ':');
+    valid.then_some(name)
+}
+
 /// Converts a cursor position in Unicode code points (Jupyter's unit) into a byte offset.
 pub fn byte_offset(code: &str, code_points: usize) -> usize {
     code.char_indices().nth(code_points).map_or(code.len(), |(i, _)| i)
@@ -100,6 +109,14 @@ mod tests {
         for code in ["let x = ) ;", "}", "let = 5;"] {
             assert_eq!(completeness(code), Completeness::Invalid, "{code}");
         }
+    }
+
+    #[test]
+    fn help_requests() {
+        assert_eq!(help_request("Array2?"), Some("Array2"));
+        assert_eq!(help_request("  polars::prelude::col? "), Some("polars::prelude::col"));
+        assert_eq!(help_request("x.unwrap()?"), None);
+        assert_eq!(help_request("?"), None);
     }
 
     #[test]
