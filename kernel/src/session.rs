@@ -165,6 +165,8 @@ impl Interrupter {
 pub struct Session {
     context: CommandContext,
     sink: Arc<Mutex<Sink>>,
+    /// The evaluation process's stdout and stderr (clones; only checked for emptiness).
+    streams: [crossbeam_channel::Receiver<String>; 2],
     pub interrupter: Arc<Interrupter>,
     dir: PathBuf,
 }
@@ -197,6 +199,7 @@ impl Session {
         trace("evaluation process started");
 
         let sink = Arc::new(Mutex::new(Sink::default()));
+        let streams = [outputs.stdout.clone(), outputs.stderr.clone()];
         let emit = Arc::new(emit);
         spawn_forwarder(outputs.stdout, sink.clone(), emit.clone(), false);
         spawn_forwarder(outputs.stderr, sink.clone(), emit, true);
@@ -205,7 +208,7 @@ impl Session {
             context.execute(&command).map_err(|e| anyhow::anyhow!("{command}: {e}"))?;
             trace(&command);
         }
-        let mut session = Session { context, sink, interrupter, dir };
+        let mut session = Session { context, sink, streams, interrupter, dir };
         session.init_process()?;
         trace("prelude loaded");
         session.warm_up_analysis();
@@ -244,9 +247,7 @@ impl Session {
             let phases: Vec<String> = outputs.phases.iter().map(|p| format!("{} {:?}", p.name, p.duration)).collect();
             trace(&format!("cell phases: {}", phases.join(", ")));
         }
-        // Wait for the forwarders to hand on every line the cell printed (evcxr has already
-        // waited for its channel to drain; taking the lock waits for the line in flight).
-        let panic = self.sink.lock().unwrap().panic.take();
+        let panic = self.wait_for_output().panic.take();
         match result {
             Ok(outputs) => match panic {
                 Some(panic) => {
@@ -261,6 +262,21 @@ impl Session {
                 Outcome::Error(report::process_lost(&message, &before, interrupted, restarted.err()))
             }
             Err(error) => Outcome::Error(report::evcxr_error(error, code)),
+        }
+    }
+
+    /// Waits until the forwarders have handed on every line the cell printed, so that the
+    /// result and `idle` come after the cell's output. evcxr drains stdout before it returns,
+    /// but not stderr; and a forwarder may be holding lines it is gathering into one message.
+    fn wait_for_output(&self) -> std::sync::MutexGuard<'_, Sink> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(1);
+        loop {
+            let guard = self.sink.lock().unwrap();
+            if self.streams.iter().all(|s| s.is_empty()) || std::time::Instant::now() > deadline {
+                return guard;
+            }
+            drop(guard);
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
 
