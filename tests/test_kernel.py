@@ -2,6 +2,7 @@
 errors that point at the user's line, faults that keep the session, and the wire layer."""
 
 import json
+import signal
 import time
 
 import pytest
@@ -79,7 +80,8 @@ def test_process_ending_faults_are_errors_and_the_kernel_serves_on(kernel, code)
 
 
 def test_huge_output_is_capped_with_a_note(kernel):
-    run = kernel.run('for i in 0..200_000 { println!("line {i:>10} of a very long output"); }\n"done"')
+    # 100 MB of output: 2 million lines of 50 bytes.
+    run = kernel.run('for i in 0..2_000_000 { println!("line {i:>10} of a very, very long output"); }\n"done"')
     assert run.status == "ok"
     streams = run.of_type("stream")
     text = "".join(m["content"]["text"] for m in streams)
@@ -160,6 +162,16 @@ def test_interrupt_keeps_variables_when_the_cell_checks(kernel):
     assert kernel.run("survivor").result() == "99"
 
 
+def test_interrupt_stops_an_interruptible_iterator(kernel):
+    kernel.run("let mut total = 0u64;")
+    msg_id = kernel.kc.execute("for i in (0..u64::MAX).interruptible() { total = total.wrapping_add(i); }")
+    time.sleep(2)
+    kernel.km.interrupt_kernel()
+    run = kernel.collect(msg_id, timeout=30)
+    assert run.reply["content"]["ename"] == "Interrupted"
+    assert kernel.run("total > 0").result() == "true"
+
+
 def test_interrupt_ends_a_cell_that_never_checks(kernel):
     kernel.run("fn still_here() -> i32 { 7 }")
     msg_id = kernel.kc.execute("loop { std::hint::spin_loop(); }")
@@ -227,6 +239,117 @@ def test_restart_gives_a_fresh_session_and_keeps_history():
         reply = k.kc.get_shell_msg(timeout=10)
         assert reply["parent_header"]["msg_id"] == msg_id
         assert marker in [entry[2] for entry in reply["content"]["history"]]
+    finally:
+        k.kc.stop_channels()
+        k.km.shutdown_kernel(now=True)
+
+
+def complete(kernel, code):
+    msg_id = kernel.kc.complete(code, len(code))
+    while True:
+        reply = kernel.kc.get_shell_msg(timeout=60)
+        if reply["parent_header"]["msg_id"] == msg_id:
+            return reply["content"]
+
+
+def test_completion_knows_variables_methods_and_prelude_names(kernel):
+    kernel.run("let zebra_herd = Array2::<f64>::zeros((2, 2));")
+    found = complete(kernel, "zebra_h")
+    assert "zebra_herd" in found["matches"]
+    kinds = {t["text"]: t["type"] for t in found["metadata"]["_jupyter_types_experimental"]}
+    assert "Array" in kinds["zebra_herd"] or "ArrayBase" in kinds["zebra_herd"]
+    methods = complete(kernel, "zebra_herd.su")["matches"]
+    assert {"sum", "sum_axis"} <= set(methods), methods
+    assert "Array2" in complete(kernel, "Arra")["matches"]
+    # Cursor positions count code points, not bytes.
+    found = complete(kernel, 'let é = "ü"; zebra_h')
+    assert (found["cursor_start"], found["cursor_end"]) == (13, 20)
+
+
+def test_inspect_shows_a_variables_type(kernel):
+    kernel.run("let inspected = 3.5f64;")
+    msg_id = kernel.kc.inspect("inspected", 4)
+    reply = kernel.kc.get_shell_msg(timeout=60)
+    assert reply["parent_header"]["msg_id"] == msg_id
+    assert reply["content"]["found"]
+    assert reply["content"]["data"]["text/plain"] == "inspected: f64"
+
+
+def test_sigint_interrupts_like_the_stop_button(kernel):
+    kernel.run("let kept_through_sigint = 5;")
+    msg_id = kernel.kc.execute("loop { check_interrupt(); }")
+    time.sleep(2)
+    kernel.km.signal_kernel(signal.SIGINT)
+    run = kernel.collect(msg_id, timeout=30)
+    assert run.reply["content"]["ename"] == "Interrupted"
+    assert kernel.run("kept_through_sigint").result() == "5"
+
+
+def test_allocation_larger_than_memory_is_an_error(kernel):
+    kernel.run("let small = 1;")
+    run = kernel.run("let huge = vec![1u8; 1 << 42]; huge.len()")
+    assert run.status == "error"
+    assert run.reply["content"]["ename"] == "ProcessCrashed"
+    assert kernel.run("2 * 21").result() == "42"
+
+
+def test_queued_cell_waits_for_a_running_one_and_interrupt_clears_it(kernel):
+    running = kernel.kc.execute("loop { check_interrupt(); }")
+    queued = kernel.kc.execute("6 * 7", stop_on_error=False)
+    time.sleep(1.5)
+    kernel.km.interrupt_kernel()
+    assert kernel.collect(running, timeout=30).reply["content"]["ename"] == "Interrupted"
+    # The interrupted cell stops the queue, as a KeyboardInterrupt does in ipykernel.
+    assert kernel.collect(queued).status == "aborted"
+    assert kernel.run("6 * 7").result() == "42"
+
+
+def second_client(kernel):
+    """Another frontend (a console attached to a notebook's kernel): its own session, so its
+    own ZeroMQ identity, as `jupyter console --existing` has."""
+    return kernel.km.client(session=Session(key=kernel.km.session.key))
+
+
+def test_two_clients_see_the_same_outputs(kernel):
+    other = second_client(kernel)
+    other.start_channels()
+    try:
+        other.wait_for_ready(timeout=30)
+        msg_id = kernel.kc.execute('println!("seen by both");')
+        kernel.collect(msg_id)
+        deadline = time.monotonic() + 10
+        seen = []
+        while time.monotonic() < deadline:
+            msg = other.get_iopub_msg(timeout=10)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            seen.append(msg["msg_type"])
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                break
+        assert seen == ["status", "execute_input", "stream", "status"]
+    finally:
+        other.stop_channels()
+
+
+def test_client_disconnecting_mid_cell_leaves_the_kernel_serving(kernel):
+    other = second_client(kernel)
+    other.start_channels()
+    other.wait_for_ready(timeout=30)
+    other.execute("std::thread::sleep(std::time::Duration::from_secs(2));")
+    other.stop_channels()  # gone before the cell ends
+    assert kernel.run("let after_disconnect = 1; after_disconnect", timeout=60).result() == "1"
+
+
+def test_restart_while_a_cell_runs():
+    k = start_kernel()
+    try:
+        k.run("1")
+        k.kc.execute("loop { check_interrupt(); }")
+        time.sleep(1)
+        k.km.restart_kernel(now=False)
+        k.kc.wait_for_ready(timeout=60)
+        k.drain_iopub()
+        assert k.run("3 + 4").result() == "7"
     finally:
         k.kc.stop_channels()
         k.km.shutdown_kernel(now=True)

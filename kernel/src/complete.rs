@@ -25,19 +25,31 @@ pub fn complete(session: &mut Session, code: &str, cursor: usize) -> CompleteRep
         if !found.is_empty() {
             (start, end) = (ra_start, ra_end);
         }
-        matches.extend(found);
+        // rust-analyzer suggests call snippets (`sum_axis(axis)`); insert the bare name, as
+        // IPython does, rather than placeholder text the user must delete.
+        matches.extend(found.into_iter().map(|(text, kind)| match text.find('(') {
+            Some(paren) if paren > 0 => (text[..paren].to_owned(), kind),
+            _ => (text, kind),
+        }));
     }
     if !after_dot && start == word_start {
-        let variables = session.variables();
-        let ours = variables
-            .iter()
-            .map(|(name, ty)| (name.clone(), format!("variable: {ty}")))
+        let ours = session
+            .variables()
+            .into_iter()
+            .map(|(name, ty)| (name, format!("variable: {ty}")))
             .chain(session.item_names().into_iter().map(|name| (name, "item".to_owned())))
             .chain(KEYWORDS.iter().map(|k| (k.to_string(), "keyword".to_owned())));
         matches.extend(ours.filter(|(name, _)| name.starts_with(word)));
     }
+    // One entry per name; a session variable is described by its type, whoever found it.
+    let variable_types: std::collections::HashMap<String, String> = session.variables().into_iter().collect();
     let mut seen = std::collections::HashSet::new();
     matches.retain(|(text, _)| seen.insert(text.clone()));
+    for (text, kind) in &mut matches {
+        if let Some(ty) = variable_types.get(text) {
+            *kind = format!("variable: {ty}");
+        }
+    }
 
     let (cursor_start, cursor_end) = (code_points(code, start), code_points(code, end));
     let types: Vec<Value> = matches

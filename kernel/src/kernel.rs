@@ -158,18 +158,19 @@ impl Kernel {
                 }
             }
         });
-        let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
-        loop {
-            tokio::select! {
-                Some(message) = self.shell_rx.recv() => {
-                    self.handle_shell(message).await;
-                    for queued in std::mem::take(&mut self.aborting) {
-                        self.handle_aborted(queued).await;
-                    }
+        // SIGINT (a terminal's Ctrl-C, or a client in signal mode) works like interrupt_request.
+        if let Ok(mut sigint) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()) {
+            let interrupter = self.interrupter.clone();
+            tokio::spawn(async move {
+                while sigint.recv().await.is_some() {
+                    interrupter.interrupt();
                 }
-                Some(()) = async { match sigint.as_mut() { Some(s) => s.recv().await, None => None } } => {
-                    self.interrupter.interrupt();
-                }
+            });
+        }
+        while let Some(message) = self.shell_rx.recv().await {
+            self.handle_shell(message).await;
+            for queued in std::mem::take(&mut self.aborting) {
+                self.handle_aborted(queued).await;
             }
         }
     }

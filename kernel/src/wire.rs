@@ -347,4 +347,63 @@ mod tests {
         let json = content_json(&reply.into()).unwrap();
         assert!(json["user_expressions"].is_object(), "{json}");
     }
+
+    mod fuzz {
+        //! The decoding path against arbitrary input: it may reject, it must never panic.
+        use super::*;
+        use proptest::prelude::*;
+
+        fn signed(parts: [Vec<u8>; 4], signer: &Signer) -> Vec<Bytes> {
+            let signature = signer.sign(&[&parts[0], &parts[1], &parts[2], &parts[3]]);
+            let mut frames = vec![Bytes::from_static(b"id"), Bytes::from_static(DELIMITER), Bytes::from(signature)];
+            frames.extend(parts.map(Bytes::from));
+            frames
+        }
+
+        fn json_object() -> impl Strategy<Value = Vec<u8>> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(Value::from),
+                ".{0,12}".prop_map(Value::String),
+            ];
+            let value = leaf.prop_recursive(3, 24, 4, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                    prop::collection::hash_map("[a-z_]{1,12}", inner, 0..4)
+                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            });
+            value.prop_map(|v| serde_json::to_vec(&v).unwrap())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+            #[test]
+            fn arbitrary_frames_never_panic(frames in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..64), 0..9)) {
+                let _ = decode(frames.into_iter().map(Bytes::from).collect(), &mut Signer::new("key"));
+            }
+
+            #[test]
+            fn signed_arbitrary_json_never_panics(
+                msg_type in prop_oneof![
+                    prop::sample::select(vec!["execute_request", "history_request", "complete_request",
+                        "inspect_request", "comm_open", "shutdown_request"]).prop_map(String::from),
+                    "[a-z_]{1,20}",
+                ],
+                header_extra in json_object(), content in json_object(), metadata in json_object(),
+            ) {
+                let signer = Signer::new("key");
+                let mut header: serde_json::Map<String, Value> =
+                    serde_json::from_slice(&header_extra).ok().and_then(|v: Value| v.as_object().cloned()).unwrap_or_default();
+                for (key, value) in [("msg_id", "m"), ("username", "u"), ("session", "s"), ("msg_type", msg_type.as_str()), ("version", "5.3")] {
+                    header.insert(key.into(), value.into());
+                }
+                let header = serde_json::to_vec(&header).unwrap();
+                let frames = signed([header, b"{}".to_vec(), metadata, content], &signer);
+                let _ = decode(frames, &mut Signer::new("key"));
+            }
+        }
+    }
 }

@@ -70,3 +70,29 @@ pub fn check_interrupt() {
         std::panic::panic_any(Interrupted);
     }
 }
+
+/// An iterator that stops the cell when the user presses stop, keeping the session's
+/// variables: `for step in (0..1_000_000).interruptible() { ... }`.
+pub struct Interruptible<I>(I);
+
+impl<I: Iterator> Iterator for Interruptible<I> {
+    type Item = I::Item;
+
+    fn next(&mut self) -> Option<I::Item> {
+        check_interrupt();
+        self.0.next()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+/// Adds `.interruptible()` to every iterator.
+pub trait InterruptibleExt: Iterator + Sized {
+    fn interruptible(self) -> Interruptible<Self> {
+        Interruptible(self)
+    }
+}
+
+impl<I: Iterator> InterruptibleExt for I {}
