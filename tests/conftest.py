@@ -30,6 +30,11 @@ class CellRun:
     def stdout(self):
         return "".join(m["content"]["text"] for m in self.of_type("stream") if m["content"]["name"] == "stdout")
 
+    def error(self):
+        """The reply's content, which must be an error."""
+        assert self.status == "error", self.reply["content"]
+        return self.reply["content"]
+
     def result(self, mime="text/plain"):
         results = self.of_type("execute_result")
         assert results, f"no execute_result in {[m['msg_type'] for m in self.outputs]}"

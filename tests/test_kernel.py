@@ -43,9 +43,7 @@ def test_compile_error_points_at_the_cells_line(kernel):
 
 def test_panic_is_an_error_and_keeps_variables(kernel):
     kernel.run("let kept = 41;")
-    run = kernel.run("let v: Vec<i32> = Vec::new();\nlet x = v[3];")
-    assert run.status == "error"
-    content = run.reply["content"]
+    content = kernel.run("let v: Vec<i32> = Vec::new();\nlet x = v[3];").error()
     assert content["ename"] == "panic"
     assert "index out of bounds" in content["evalue"]
     assert "cell:2" in "\n".join(content["traceback"])
@@ -54,9 +52,7 @@ def test_panic_is_an_error_and_keeps_variables(kernel):
 
 def test_abort_restarts_the_process_and_names_lost_variables(kernel):
     kernel.run("fn twice(x: i32) -> i32 { 2 * x }\nlet doomed = 5;")
-    run = kernel.run("std::process::abort();")
-    assert run.status == "error"
-    content = run.reply["content"]
+    content = kernel.run("std::process::abort();").error()
     assert content["ename"] == "ProcessCrashed"
     assert "doomed" in content["evalue"]
     # Items and the prelude come back with the fresh process; variables do not.
@@ -149,14 +145,21 @@ def test_stop_on_error_false_keeps_the_queue(kernel):
     assert kernel.collect(queued).result() == "6"
 
 
-def test_interrupt_keeps_variables_when_the_cell_checks(kernel):
-    kernel.run("let survivor = 99;")
-    msg_id = kernel.kc.execute("let mut spins = 0u64;\nloop { spins += 1; check_interrupt(); }")
+def interrupted(kernel, code, interrupt=None):
+    """Runs `code`, interrupts it after 2 s (by message, or with `interrupt`), and returns
+    the cell's run and how long it took to stop after the interrupt."""
+    msg_id = kernel.kc.execute(code)
     time.sleep(2)
     asked = time.monotonic()
-    kernel.km.interrupt_kernel()
+    (interrupt or kernel.km.interrupt_kernel)()
     run = kernel.collect(msg_id, timeout=30)
-    assert time.monotonic() - asked < 1.0
+    return run, time.monotonic() - asked
+
+
+def test_interrupt_keeps_variables_when_the_cell_checks(kernel):
+    kernel.run("let survivor = 99;")
+    run, took = interrupted(kernel, "let mut spins = 0u64;\nloop { spins += 1; check_interrupt(); }")
+    assert took < 1.0
     assert run.status == "error"
     assert run.reply["content"]["ename"] == "Interrupted"
     assert kernel.run("survivor").result() == "99"
@@ -164,20 +167,14 @@ def test_interrupt_keeps_variables_when_the_cell_checks(kernel):
 
 def test_interrupt_stops_an_interruptible_iterator(kernel):
     kernel.run("let mut total = 0u64;")
-    msg_id = kernel.kc.execute("for i in (0..u64::MAX).interruptible() { total = total.wrapping_add(i); }")
-    time.sleep(2)
-    kernel.km.interrupt_kernel()
-    run = kernel.collect(msg_id, timeout=30)
+    run, _ = interrupted(kernel, "for i in (0..u64::MAX).interruptible() { total = total.wrapping_add(i); }")
     assert run.reply["content"]["ename"] == "Interrupted"
     assert kernel.run("total > 0").result() == "true"
 
 
 def test_interrupt_ends_a_cell_that_never_checks(kernel):
     kernel.run("fn still_here() -> i32 { 7 }")
-    msg_id = kernel.kc.execute("loop { std::hint::spin_loop(); }")
-    time.sleep(2)
-    kernel.km.interrupt_kernel()
-    run = kernel.collect(msg_id, timeout=30)
+    run, _ = interrupted(kernel, "loop { std::hint::spin_loop(); }")
     assert run.status == "error"
     assert run.reply["content"]["ename"] == "Interrupted"
     assert "did not stop" in run.reply["content"]["evalue"]
@@ -277,10 +274,7 @@ def test_inspect_shows_a_variables_type(kernel):
 
 def test_sigint_interrupts_like_the_stop_button(kernel):
     kernel.run("let kept_through_sigint = 5;")
-    msg_id = kernel.kc.execute("loop { check_interrupt(); }")
-    time.sleep(2)
-    kernel.km.signal_kernel(signal.SIGINT)
-    run = kernel.collect(msg_id, timeout=30)
+    run, _ = interrupted(kernel, "loop { check_interrupt(); }", lambda: kernel.km.signal_kernel(signal.SIGINT))
     assert run.reply["content"]["ename"] == "Interrupted"
     assert kernel.run("kept_through_sigint").result() == "5"
 
