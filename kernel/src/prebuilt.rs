@@ -49,10 +49,10 @@ pub struct Prebuilt {
 
 impl Prebuilt {
     pub fn from_env() -> Result<Self> {
-        let source = match std::env::var_os("FERROLAB_PRELUDE") {
-            Some(path) => PathBuf::from(path),
-            None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../prelude"),
-        };
+        // Explicit, never a path compiled into the binary: one build serves several checkouts.
+        let source = std::env::var_os("FERROLAB_PRELUDE")
+            .map(PathBuf::from)
+            .context("FERROLAB_PRELUDE is not set: it names the prelude folder (install/setup sets it)")?;
         let source = source
             .canonicalize()
             .with_context(|| format!("prelude source not found at {} (set FERROLAB_PRELUDE)", source.display()))?;
