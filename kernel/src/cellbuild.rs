@@ -34,10 +34,15 @@ pub fn install_hook(bin_dir: &Path) -> Result<()> {
     let exe = std::env::current_exe()?;
     if std::fs::read_link(&link).ok().as_deref() != Some(exe.as_path()) {
         let _ = std::fs::remove_file(&link);
-        std::os::unix::fs::symlink(&exe, &link).with_context(|| format!("linking {}", link.display()))?;
+        std::os::unix::fs::symlink(&exe, &link)
+            .with_context(|| format!("linking {}", link.display()))?;
     }
     let mut path = vec![bin_dir.to_path_buf()];
-    path.extend(std::env::var_os("PATH").iter().flat_map(std::env::split_paths));
+    path.extend(
+        std::env::var_os("PATH")
+            .iter()
+            .flat_map(std::env::split_paths),
+    );
     std::env::set_var("PATH", std::env::join_paths(path)?);
     Ok(())
 }
@@ -74,7 +79,9 @@ struct Record {
 }
 
 fn run(args: &[OsString]) -> Result<i32> {
-    let [run_flag, cargo, rest @ ..] = args else { bail!("expected `-run CARGO ...`, got {args:?}") };
+    let [run_flag, cargo, rest @ ..] = args else {
+        bail!("expected `-run CARGO ...`, got {args:?}")
+    };
     if run_flag != "-run" {
         bail!("expected `-run CARGO ...`, got {args:?}");
     }
@@ -92,7 +99,10 @@ fn run(args: &[OsString]) -> Result<i32> {
     if std::env::var_os("FERROLAB_TRACE").is_some() {
         // evcxr swallows this process's stderr; the trace goes next to the record.
         let line = format!("cell built by {how} in {:?}\n", started.elapsed());
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("target/ferrolab-trace.log"));
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("target/ferrolab-trace.log"));
         let _ = log.and_then(|mut f| f.write_all(line.as_bytes()));
     }
     Ok(code)
@@ -106,7 +116,10 @@ fn build_inputs(dir: &Path, args: &[OsString]) -> Result<String> {
         hasher.update([0]);
     }
     hasher.update(std::env::var("RUSTFLAGS").unwrap_or_default());
-    let mut configs: Vec<PathBuf> = dir.ancestors().map(|d| d.join(".cargo/config.toml")).collect();
+    let mut configs: Vec<PathBuf> = dir
+        .ancestors()
+        .map(|d| d.join(".cargo/config.toml"))
+        .collect();
     configs.extend(["Cargo.toml", "Cargo.lock"].map(|f| dir.join(f)));
     for file in configs {
         hasher.update(file.to_string_lossy().as_bytes());
@@ -120,14 +133,27 @@ fn load_record(dir: &Path) -> Option<Record> {
 }
 
 /// The real cargo, verbose so that it prints the rustc command it runs for the cell crate.
-fn cargo_and_record(cargo: &OsString, args: &[OsString], dir: &Path, inputs: String) -> Result<i32> {
+fn cargo_and_record(
+    cargo: &OsString,
+    args: &[OsString],
+    dir: &Path,
+    inputs: String,
+) -> Result<i32> {
     let _ = std::fs::remove_file(dir.join(RECORD_FILE));
-    let mut child = Command::new(cargo).args(args).arg("-v").stderr(Stdio::piped()).spawn()?;
+    let mut child = Command::new(cargo)
+        .args(args)
+        .arg("-v")
+        .stderr(Stdio::piped())
+        .spawn()?;
     let mut record = None;
     let mut stderr = std::io::stderr();
     for line in BufReader::new(child.stderr.take().expect("piped")).lines() {
         let line = line?;
-        if let Some(command) = line.trim_start().strip_prefix("Running `").and_then(|l| l.strip_suffix('`')) {
+        if let Some(command) = line
+            .trim_start()
+            .strip_prefix("Running `")
+            .and_then(|l| l.strip_suffix('`'))
+        {
             if record.is_none() {
                 record = parse_cell_command(command, &inputs);
             }
@@ -145,33 +171,59 @@ fn cargo_and_record(cargo: &OsString, args: &[OsString], dir: &Path, inputs: Str
 /// Reads cargo's `Running `ENV=.. rustc --crate-name ctx ..`` line, if it is the cell crate's.
 fn parse_cell_command(command: &str, inputs: &str) -> Option<Record> {
     let words = shlex::split(command)?;
-    let is_cell = words.windows(2).any(|w| w[0] == "--crate-name" && w[1] == CELL_CRATE);
+    let is_cell = words
+        .windows(2)
+        .any(|w| w[0] == "--crate-name" && w[1] == CELL_CRATE);
     if !is_cell {
         return None;
     }
-    let split = words.iter().position(|w| !w.contains('=') || w.starts_with('-'))?;
-    let env = words[..split].iter().filter_map(|w| w.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+    let split = words
+        .iter()
+        .position(|w| !w.contains('=') || w.starts_with('-'))?;
+    let env = words[..split]
+        .iter()
+        .filter_map(|w| w.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
     let args: Vec<String> = words[split + 1..].to_vec();
-    let out_dir = args.windows(2).find(|w| w[0] == "--out-dir").map(|w| w[1].clone())?;
-    Some(Record { inputs: inputs.to_owned(), env, program: words[split].clone(), args, out_dir })
+    let out_dir = args
+        .windows(2)
+        .find(|w| w[0] == "--out-dir")
+        .map(|w| w[1].clone())?;
+    Some(Record {
+        inputs: inputs.to_owned(),
+        env,
+        program: words[split].clone(),
+        args,
+        out_dir,
+    })
 }
 
 /// Compiles the cell with the recorded command and reports it as cargo would have.
 fn rustc_directly(record: &Record) -> Result<i32> {
     // rustc's JSON diagnostics go to stderr, where evcxr parses them as it does cargo's.
-    let code = status(Command::new(&record.program).args(&record.args).envs(record.env.iter().cloned()))?;
+    let code = status(
+        Command::new(&record.program)
+            .args(&record.args)
+            .envs(record.env.iter().cloned()),
+    )?;
     if code == 0 {
         let so = Path::new(&record.out_dir).join(format!("lib{CELL_CRATE}.so"));
         let artifact = serde_json::json!({"reason": "compiler-artifact", "target": {"name": CELL_CRATE},
             "filenames": [so], "fresh": false});
         println!("{artifact}");
-        println!("{}", serde_json::json!({"reason": "build-finished", "success": true}));
+        println!(
+            "{}",
+            serde_json::json!({"reason": "build-finished", "success": true})
+        );
     }
     Ok(code)
 }
 
 fn status(command: &mut Command) -> Result<i32> {
-    let status = command.status().with_context(|| format!("running {:?}", command.get_program()))?;
+    let status = command
+        .status()
+        .with_context(|| format!("running {:?}", command.get_program()))?;
     Ok(status.code().unwrap_or(101))
 }
 
@@ -185,7 +237,10 @@ mod tests {
                     src/lib.rs --check-cfg 'cfg(feature, values())' --out-dir /s/target/deps -C rpath";
         let record = parse_cell_command(line, "h").unwrap();
         assert_eq!(record.program, "/rust/bin/rustc");
-        assert_eq!(record.env[1], ("CARGO_CRATE_NAME".to_owned(), "ctx".to_owned()));
+        assert_eq!(
+            record.env[1],
+            ("CARGO_CRATE_NAME".to_owned(), "ctx".to_owned())
+        );
         assert!(record.args.contains(&"cfg(feature, values())".to_owned()));
         assert_eq!(record.out_dir, "/s/target/deps");
         let other = "/rust/bin/rustc --crate-name polars --out-dir /x";

@@ -9,14 +9,16 @@ use crate::session::Session;
 use crate::syntax::{byte_offset, code_points, name_at};
 
 const KEYWORDS: &[&str] = &[
-    "as", "break", "const", "continue", "else", "enum", "false", "fn", "for", "if", "impl", "in", "let",
-    "loop", "match", "mod", "move", "mut", "pub", "return", "self", "Self", "static", "struct", "trait",
-    "true", "type", "unsafe", "use", "where", "while",
+    "as", "break", "const", "continue", "else", "enum", "false", "fn", "for", "if", "impl", "in",
+    "let", "loop", "match", "mod", "move", "mut", "pub", "return", "self", "Self", "static",
+    "struct", "trait", "true", "type", "unsafe", "use", "where", "while",
 ];
 
 pub fn complete(session: &mut Session, code: &str, cursor: usize) -> CompleteReply {
     let offset = byte_offset(code, cursor);
-    let word_start = code[..offset].rfind(|c: char| !(c.is_alphanumeric() || c == '_')).map_or(0, |i| i + 1);
+    let word_start = code[..offset]
+        .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .map_or(0, |i| i + 1);
     let word = &code[word_start..offset];
     let after_dot = code[..word_start].ends_with('.') || code[..word_start].ends_with("::");
 
@@ -37,12 +39,22 @@ pub fn complete(session: &mut Session, code: &str, cursor: usize) -> CompleteRep
             .variables()
             .into_iter()
             .map(|(name, ty)| (name, format!("variable: {ty}")))
-            .chain(session.item_names().into_iter().map(|name| (name, "item".to_owned())))
-            .chain(KEYWORDS.iter().map(|k| (k.to_string(), "keyword".to_owned())));
+            .chain(
+                session
+                    .item_names()
+                    .into_iter()
+                    .map(|name| (name, "item".to_owned())),
+            )
+            .chain(
+                KEYWORDS
+                    .iter()
+                    .map(|k| (k.to_string(), "keyword".to_owned())),
+            );
         matches.extend(ours.filter(|(name, _)| name.starts_with(word)));
     }
     // One entry per name; a session variable is described by its type, whoever found it.
-    let variable_types: std::collections::HashMap<String, String> = session.variables().into_iter().collect();
+    let variable_types: std::collections::HashMap<String, String> =
+        session.variables().into_iter().collect();
     let mut seen = std::collections::HashSet::new();
     matches.retain(|(text, _)| seen.insert(text.clone()));
     for (text, kind) in &mut matches {
@@ -57,7 +69,10 @@ pub fn complete(session: &mut Session, code: &str, cursor: usize) -> CompleteRep
         .map(|(text, kind)| json!({"start": cursor_start, "end": cursor_end, "text": text, "type": kind}))
         .collect();
     let mut metadata = serde_json::Map::new();
-    metadata.insert("_jupyter_types_experimental".to_owned(), Value::Array(types));
+    metadata.insert(
+        "_jupyter_types_experimental".to_owned(),
+        Value::Array(types),
+    );
     CompleteReply {
         matches: matches.into_iter().map(|(text, _)| text).collect(),
         cursor_start,
@@ -70,20 +85,32 @@ pub fn complete(session: &mut Session, code: &str, cursor: usize) -> CompleteRep
 /// The type of a session variable, or rust-analyzer's hover (signature and docs) for a name.
 pub fn inspect(session: &mut Session, code: &str, cursor: usize) -> InspectReply {
     let offset = byte_offset(code, cursor);
-    let Some((start, end)) = name_at(code, offset) else { return InspectReply::default() };
+    let Some((start, end)) = name_at(code, offset) else {
+        return InspectReply::default();
+    };
     let name = &code[start..end];
     let variable = session.variables().into_iter().find(|(n, _)| n == name);
     let (plain, html) = match variable {
-        Some((name, ty)) => (format!("{name}: {ty}"), format!("<pre>{name}: {}</pre>", html_escape(&ty))),
+        Some((name, ty)) => (
+            format!("{name}: {ty}"),
+            format!("<pre>{name}: {}</pre>", html_escape(&ty)),
+        ),
         None => match session.hover(code, end) {
             Some(found) => found,
             None => return InspectReply::default(),
         },
     };
-    let data: Media = serde_json::from_value(json!({"text/plain": plain, "text/html": html})).unwrap_or_default();
-    InspectReply { found: true, data, ..Default::default() }
+    let data: Media =
+        serde_json::from_value(json!({"text/plain": plain, "text/html": html})).unwrap_or_default();
+    InspectReply {
+        found: true,
+        data,
+        ..Default::default()
+    }
 }
 
 fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

@@ -28,19 +28,45 @@ pub struct History {
 impl History {
     pub fn open(path: PathBuf) -> Self {
         let records: Vec<Record> = File::open(&path)
-            .map(|f| BufReader::new(f).lines().map_while(Result::ok).filter_map(|l| serde_json::from_str(&l).ok()).collect())
+            .map(|f| {
+                BufReader::new(f)
+                    .lines()
+                    .map_while(Result::ok)
+                    .filter_map(|l| serde_json::from_str(&l).ok())
+                    .collect()
+            })
             .unwrap_or_default();
         let session = records.iter().map(|r| r.session).max().unwrap_or(0) + 1;
-        History { path, records, session }
+        History {
+            path,
+            records,
+            session,
+        }
     }
 
     pub fn record(&mut self, line: usize, input: &str, output: Option<String>) {
-        let record = Record { session: self.session, line, input: input.to_owned(), output };
-        let appended = OpenOptions::new().create(true).append(true).open(&self.path).and_then(|mut f| {
-            writeln!(f, "{}", serde_json::to_string(&record).expect("a record serializes"))
-        });
+        let record = Record {
+            session: self.session,
+            line,
+            input: input.to_owned(),
+            output,
+        };
+        let appended = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .and_then(|mut f| {
+                writeln!(
+                    f,
+                    "{}",
+                    serde_json::to_string(&record).expect("a record serializes")
+                )
+            });
         if let Err(error) = appended {
-            eprintln!("ferrolab: could not save history to {}: {error}", self.path.display());
+            eprintln!(
+                "ferrolab: could not save history to {}: {error}",
+                self.path.display()
+            );
         }
         self.records.push(record);
     }
@@ -52,12 +78,21 @@ impl History {
             | HistoryRequest::Search { output, .. } => *output,
         };
         let entry = |r: &Record| match with_output {
-            true => HistoryEntry::InputOutput(r.session, r.line, (r.input.clone(), r.output.clone().unwrap_or_default())),
+            true => HistoryEntry::InputOutput(
+                r.session,
+                r.line,
+                (r.input.clone(), r.output.clone().unwrap_or_default()),
+            ),
             false => HistoryEntry::Input(r.session, r.line, r.input.clone()),
         };
         match request {
             HistoryRequest::Tail { n, .. } => last_n(self.records.iter(), *n).map(entry).collect(),
-            HistoryRequest::Range { session, start, stop, .. } => {
+            HistoryRequest::Range {
+                session,
+                start,
+                stop,
+                ..
+            } => {
                 // Negative sessions count back from this one, as in IPython; 0 or none is this one.
                 let wanted = match session {
                     Some(s) if *s < 0 => self.session.saturating_sub(s.unsigned_abs() as usize),
@@ -67,11 +102,17 @@ impl History {
                 let (start, stop) = (*start.max(&0) as usize, *stop);
                 self.records
                     .iter()
-                    .filter(|r| r.session == wanted && r.line >= start && (stop <= 0 || r.line < stop as usize))
+                    .filter(|r| {
+                        r.session == wanted
+                            && r.line >= start
+                            && (stop <= 0 || r.line < stop as usize)
+                    })
                     .map(entry)
                     .collect()
             }
-            HistoryRequest::Search { pattern, unique, n, .. } => {
+            HistoryRequest::Search {
+                pattern, unique, n, ..
+            } => {
                 let mut seen = std::collections::HashSet::new();
                 let matching: Vec<&Record> = self
                     .records
@@ -86,8 +127,15 @@ impl History {
     }
 }
 
-fn last_n<'a, I: ExactSizeIterator<Item = &'a Record>>(records: I, n: i32) -> impl Iterator<Item = &'a Record> {
-    let skip = if n > 0 { records.len().saturating_sub(n as usize) } else { 0 };
+fn last_n<'a, I: ExactSizeIterator<Item = &'a Record>>(
+    records: I,
+    n: i32,
+) -> impl Iterator<Item = &'a Record> {
+    let skip = if n > 0 {
+        records.len().saturating_sub(n as usize)
+    } else {
+        0
+    };
     records.skip(skip)
 }
 
@@ -110,18 +158,33 @@ mod tests {
 
     #[test]
     fn persists_across_restarts_and_searches_unique() {
-        let path = std::env::temp_dir().join(format!("ferrolab-history-{}.jsonl", uuid::Uuid::new_v4()));
+        let path =
+            std::env::temp_dir().join(format!("ferrolab-history-{}.jsonl", uuid::Uuid::new_v4()));
         let mut first = History::open(path.clone());
         first.record(1, "let a = 1;", None);
         first.record(2, "a + 1", Some("2".into()));
         first.record(3, "a + 1", Some("2".into()));
         let second = History::open(path.clone());
         assert_eq!(second.session, first.session + 1);
-        let tail = second.query(&HistoryRequest::Tail { n: 2, output: false, raw: true });
+        let tail = second.query(&HistoryRequest::Tail {
+            n: 2,
+            output: false,
+            raw: true,
+        });
         assert_eq!(tail.len(), 2);
-        let with_output = second.query(&HistoryRequest::Tail { n: 1, output: true, raw: true });
+        let with_output = second.query(&HistoryRequest::Tail {
+            n: 1,
+            output: true,
+            raw: true,
+        });
         assert!(matches!(&with_output[0], HistoryEntry::InputOutput(_, 3, (_, out)) if out == "2"));
-        let search = HistoryRequest::Search { pattern: "a*".into(), unique: true, output: false, raw: true, n: 10 };
+        let search = HistoryRequest::Search {
+            pattern: "a*".into(),
+            unique: true,
+            output: false,
+            raw: true,
+            n: 10,
+        };
         assert_eq!(second.query(&search).len(), 1);
         std::fs::remove_file(path).unwrap();
     }

@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use jupyter_protocol::{
-    ClearOutput, CodeMirrorMode, CommInfoReply, CompleteReply, DisplayData, ErrorOutput, ExecuteInput,
-    ExecuteReply, ExecuteRequest, ExecuteResult, ExecutionCount, HelpLink, HistoryReply, InspectReply,
-    InterruptReply, IsCompleteReply, JupyterMessage, JupyterMessageContent as Content, KernelInfoReply,
-    LanguageInfo, Media, Payload, ReplyError, ReplyStatus, ShutdownReply, Status, StreamContent, Transient,
-    UpdateDisplayData,
+    ClearOutput, CodeMirrorMode, CommInfoReply, CompleteReply, DisplayData, ErrorOutput,
+    ExecuteInput, ExecuteReply, ExecuteRequest, ExecuteResult, ExecutionCount, HelpLink,
+    HistoryReply, InspectReply, InterruptReply, IsCompleteReply, JupyterMessage,
+    JupyterMessageContent as Content, KernelInfoReply, LanguageInfo, Media, Payload, ReplyError,
+    ReplyStatus, ShutdownReply, Status, StreamContent, Transient, UpdateDisplayData,
 };
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot};
@@ -38,7 +38,10 @@ struct Publisher {
 
 impl Publisher {
     fn send(&self, content: impl Into<Content>, parent: &JupyterMessage) {
-        let _ = self.out.send(Outgoing::IoPub(JupyterMessage::new(content.into(), Some(parent))));
+        let _ = self.out.send(Outgoing::IoPub(JupyterMessage::new(
+            content.into(),
+            Some(parent),
+        )));
     }
 
     /// Sends under the current request, or holds on to it until there is one.
@@ -80,11 +83,21 @@ fn display_content(message: Value) -> Option<Content> {
         "display" => DisplayData {
             data: data(),
             metadata: metadata(),
-            transient: display_id.map(|id| Transient { display_id: Some(id) }),
+            transient: display_id.map(|id| Transient {
+                display_id: Some(id),
+            }),
         }
         .into(),
-        "update" => UpdateDisplayData { data: data(), metadata: metadata(), transient: Transient { display_id } }.into(),
-        "clear" => ClearOutput { wait: message["wait"].as_bool().unwrap_or(false) }.into(),
+        "update" => UpdateDisplayData {
+            data: data(),
+            metadata: metadata(),
+            transient: Transient { display_id },
+        }
+        .into(),
+        "clear" => ClearOutput {
+            wait: message["wait"].as_bool().unwrap_or(false),
+        }
+        .into(),
         _ => return None,
     })
 }
@@ -121,13 +134,28 @@ pub struct Kernel {
 impl Kernel {
     /// Starts the session thread (which loads the prelude in the background) and returns at once,
     /// so that `kernel_info` is answered before any compilation happens.
-    pub fn start(prebuilt: Prebuilt, session_dir: PathBuf, out: mpsc::UnboundedSender<Outgoing>) -> Self {
-        let publisher = Arc::new(Publisher { out: out.clone(), parent: Mutex::new((None, Vec::new())) });
+    pub fn start(
+        prebuilt: Prebuilt,
+        session_dir: PathBuf,
+        out: mpsc::UnboundedSender<Outgoing>,
+    ) -> Self {
+        let publisher = Arc::new(Publisher {
+            out: out.clone(),
+            parent: Mutex::new((None, Vec::new())),
+        });
         let interrupter = Arc::new(Interrupter::new(session_dir.join("interrupt")));
         let (jobs, job_rx) = std::sync::mpsc::channel();
         let history = History::open(prebuilt.home.join("history.jsonl"));
         let (thread_publisher, thread_interrupter) = (publisher.clone(), interrupter.clone());
-        std::thread::spawn(move || run_session(prebuilt, session_dir, job_rx, thread_publisher, thread_interrupter));
+        std::thread::spawn(move || {
+            run_session(
+                prebuilt,
+                session_dir,
+                job_rx,
+                thread_publisher,
+                thread_interrupter,
+            )
+        });
         let (shell_tx, shell_rx) = mpsc::unbounded_channel();
         Kernel {
             out,
@@ -147,7 +175,11 @@ impl Kernel {
     /// cell runs; shell requests are handled one at a time, in order.
     pub async fn serve(mut self, mut incoming: mpsc::UnboundedReceiver<(Channel, JupyterMessage)>) {
         let shell_tx = self.shell_tx.clone();
-        let control = ControlHandler { out: self.out.clone(), interrupter: self.interrupter.clone(), info: self.kernel_info() };
+        let control = ControlHandler {
+            out: self.out.clone(),
+            interrupter: self.interrupter.clone(),
+            info: self.kernel_info(),
+        };
         tokio::spawn(async move {
             while let Some((channel, message)) = incoming.recv().await {
                 match channel {
@@ -159,7 +191,9 @@ impl Kernel {
             }
         });
         // SIGINT (a terminal's Ctrl-C, or a client in signal mode) works like interrupt_request.
-        if let Ok(mut sigint) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()) {
+        if let Ok(mut sigint) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        {
             let interrupter = self.interrupter.clone();
             tokio::spawn(async move {
                 while sigint.recv().await.is_some() {
@@ -197,10 +231,22 @@ impl Kernel {
                 self.rustc_version
             ),
             help_links: vec![
-                HelpLink { text: "Rust documentation".to_owned(), url: "https://doc.rust-lang.org/std/".to_owned() },
-                HelpLink { text: "ndarray".to_owned(), url: "https://docs.rs/ndarray".to_owned() },
-                HelpLink { text: "polars".to_owned(), url: "https://docs.rs/polars".to_owned() },
-                HelpLink { text: "evcxr commands".to_owned(), url: "https://github.com/evcxr/evcxr/blob/main/COMMON.md".to_owned() },
+                HelpLink {
+                    text: "Rust documentation".to_owned(),
+                    url: "https://doc.rust-lang.org/std/".to_owned(),
+                },
+                HelpLink {
+                    text: "ndarray".to_owned(),
+                    url: "https://docs.rs/ndarray".to_owned(),
+                },
+                HelpLink {
+                    text: "polars".to_owned(),
+                    url: "https://docs.rs/polars".to_owned(),
+                },
+                HelpLink {
+                    text: "evcxr commands".to_owned(),
+                    url: "https://github.com/evcxr/evcxr/blob/main/COMMON.md".to_owned(),
+                },
             ],
             debugger: false,
             error: None,
@@ -208,7 +254,10 @@ impl Kernel {
     }
 
     fn reply(&self, content: impl Into<Content>, parent: &JupyterMessage) {
-        let _ = self.out.send(Outgoing::Shell(JupyterMessage::new(content.into(), Some(parent))));
+        let _ = self.out.send(Outgoing::Shell(JupyterMessage::new(
+            content.into(),
+            Some(parent),
+        )));
     }
 
     async fn handle_shell(&mut self, request: JupyterMessage) {
@@ -220,13 +269,19 @@ impl Kernel {
             }
             Content::CompleteRequest(complete) => {
                 let (tx, rx) = oneshot::channel();
-                let _ = self.jobs.send(Job::Complete(complete.code.clone(), complete.cursor_pos, tx));
+                let _ = self.jobs.send(Job::Complete(
+                    complete.code.clone(),
+                    complete.cursor_pos,
+                    tx,
+                ));
                 let reply = rx.await.unwrap_or_default();
                 self.reply(reply, &request);
             }
             Content::InspectRequest(inspect) => {
                 let (tx, rx) = oneshot::channel();
-                let _ = self.jobs.send(Job::Inspect(inspect.code.clone(), inspect.cursor_pos, tx));
+                let _ = self
+                    .jobs
+                    .send(Job::Inspect(inspect.code.clone(), inspect.cursor_pos, tx));
                 let reply = rx.await.unwrap_or_default();
                 self.reply(reply, &request);
             }
@@ -246,12 +301,21 @@ impl Kernel {
             }
             Content::CommOpen(open) => {
                 // No comm targets yet (no widgets): close it, as ipykernel does for unknown targets.
-                let close = jupyter_protocol::CommClose { comm_id: open.comm_id.clone(), data: Default::default() };
+                let close = jupyter_protocol::CommClose {
+                    comm_id: open.comm_id.clone(),
+                    data: Default::default(),
+                };
                 self.publisher.send(close, &request);
             }
             Content::CommMsg(_) | Content::CommClose(_) => {}
             Content::ShutdownRequest(shutdown) => {
-                self.reply(ShutdownReply { restart: shutdown.restart, ..Default::default() }, &request);
+                self.reply(
+                    ShutdownReply {
+                        restart: shutdown.restart,
+                        ..Default::default()
+                    },
+                    &request,
+                );
                 self.publisher.send(Status::idle(), &request);
                 exit_soon();
             }
@@ -281,7 +345,9 @@ impl Kernel {
     /// `name?` shows the documentation of `name` in the pager, as in IPython.
     async fn help(&mut self, request: &JupyterMessage, name: &str, count: ExecutionCount) {
         let (tx, rx) = oneshot::channel();
-        let _ = self.jobs.send(Job::Inspect(name.to_owned(), name.chars().count(), tx));
+        let _ = self
+            .jobs
+            .send(Job::Inspect(name.to_owned(), name.chars().count(), tx));
         let found = rx.await.unwrap_or_default();
         if !found.found {
             let error = CellError::new("NotFound", format!("no documentation found for `{name}`"));
@@ -289,14 +355,23 @@ impl Kernel {
         }
         let reply = ExecuteReply {
             execution_count: count,
-            payload: vec![Payload::Page { data: found.data, start: 0 }],
+            payload: vec![Payload::Page {
+                data: found.data,
+                start: 0,
+            }],
             user_expressions: Some(Default::default()),
             ..Default::default()
         };
         self.reply(reply, request);
     }
 
-    fn finish_error(&mut self, request: &JupyterMessage, error: CellError, count: ExecutionCount, stop_on_error: bool) {
+    fn finish_error(
+        &mut self,
+        request: &JupyterMessage,
+        error: CellError,
+        count: ExecutionCount,
+        stop_on_error: bool,
+    ) {
         if stop_on_error {
             // ipykernel's stop_on_error: what is queued now is aborted. Taken before the
             // reply goes out, so a request sent in answer to the reply is never caught.
@@ -304,13 +379,28 @@ impl Kernel {
                 self.aborting.push(queued);
             }
         }
-        let CellError { ename, evalue, traceback } = error;
-        self.publisher.send(ErrorOutput { ename: ename.clone(), evalue: evalue.clone(), traceback: traceback.clone() }, request);
+        let CellError {
+            ename,
+            evalue,
+            traceback,
+        } = error;
+        self.publisher.send(
+            ErrorOutput {
+                ename: ename.clone(),
+                evalue: evalue.clone(),
+                traceback: traceback.clone(),
+            },
+            request,
+        );
         let reply = ExecuteReply {
             status: ReplyStatus::Error,
             execution_count: count,
             user_expressions: Some(Default::default()),
-            error: Some(Box::new(ReplyError { ename, evalue, traceback })),
+            error: Some(Box::new(ReplyError {
+                ename,
+                evalue,
+                traceback,
+            })),
             ..Default::default()
         };
         self.reply(reply, request);
@@ -323,7 +413,13 @@ impl Kernel {
         }
         let count = ExecutionCount::new(self.execution_count);
         if !execute.silent {
-            self.publisher.send(ExecuteInput { code: execute.code.clone(), execution_count: count }, request);
+            self.publisher.send(
+                ExecuteInput {
+                    code: execute.code.clone(),
+                    execution_count: count,
+                },
+                request,
+            );
         }
         self.publisher.set_parent(request);
         if let Some(name) = syntax::help_request(&execute.code) {
@@ -331,18 +427,22 @@ impl Kernel {
         }
         let (tx, rx) = oneshot::channel();
         let _ = self.jobs.send(Job::Execute(execute.code.clone(), tx));
-        let outcome = rx.await.unwrap_or_else(|_| Outcome::Error(CellError::new("KernelError", "the session thread stopped")));
+        let outcome = rx.await.unwrap_or_else(|_| {
+            Outcome::Error(CellError::new("KernelError", "the session thread stopped"))
+        });
         if store {
             let output = match &outcome {
                 Outcome::Value(bundle) => bundle.get("text/plain").cloned(),
                 Outcome::Error(_) => None,
             };
-            self.history.record(self.execution_count, &execute.code, output);
+            self.history
+                .record(self.execution_count, &execute.code, output);
         }
         match outcome {
             Outcome::Value(bundle) => {
                 if !bundle.is_empty() && !execute.silent {
-                    self.publisher.send(ExecuteResult::new(count, media(bundle)), request);
+                    self.publisher
+                        .send(ExecuteResult::new(count, media(bundle)), request);
                 }
                 let reply = ExecuteReply {
                     execution_count: count,
@@ -351,7 +451,9 @@ impl Kernel {
                 };
                 self.reply(reply, request);
             }
-            Outcome::Error(error) => self.finish_error(request, error, count, execute.stop_on_error),
+            Outcome::Error(error) => {
+                self.finish_error(request, error, count, execute.stop_on_error)
+            }
         }
     }
 }
@@ -366,10 +468,16 @@ struct ControlHandler {
 impl ControlHandler {
     fn handle(&self, request: JupyterMessage) {
         let publish = |content: Content| {
-            let _ = self.out.send(Outgoing::IoPub(JupyterMessage::new(content, Some(&request))));
+            let _ = self.out.send(Outgoing::IoPub(JupyterMessage::new(
+                content,
+                Some(&request),
+            )));
         };
         let reply = |content: Content| {
-            let _ = self.out.send(Outgoing::Control(JupyterMessage::new(content, Some(&request))));
+            let _ = self.out.send(Outgoing::Control(JupyterMessage::new(
+                content,
+                Some(&request),
+            )));
         };
         publish(Status::busy().into());
         match &request.content {
@@ -379,7 +487,13 @@ impl ControlHandler {
                 reply(InterruptReply::new().into());
             }
             Content::ShutdownRequest(shutdown) => {
-                reply(ShutdownReply { restart: shutdown.restart, ..Default::default() }.into());
+                reply(
+                    ShutdownReply {
+                        restart: shutdown.restart,
+                        ..Default::default()
+                    }
+                    .into(),
+                );
                 exit_soon();
             }
             other => reply(unsupported(other)),
@@ -393,10 +507,17 @@ impl ControlHandler {
 fn unsupported(request: &Content) -> Content {
     let evalue = match request {
         Content::UnknownMessage(unknown) => match unknown.content.get("ferrolab_parse_error") {
-            Some(error) => format!("malformed {}: {}", unknown.msg_type, error.as_str().unwrap_or_default()),
+            Some(error) => format!(
+                "malformed {}: {}",
+                unknown.msg_type,
+                error.as_str().unwrap_or_default()
+            ),
             None => format!("ferrolab does not handle {}", unknown.msg_type),
         },
-        other => format!("ferrolab does not handle {} on this channel", other.message_type()),
+        other => format!(
+            "ferrolab does not handle {} on this channel",
+            other.message_type()
+        ),
     };
     Content::UnknownMessage(jupyter_protocol::UnknownMessage {
         msg_type: request.message_type().replace("_request", "_reply"),
@@ -442,7 +563,10 @@ fn run_session(
         Ok(session) => Some(session),
         Err(error) => {
             eprintln!("ferrolab: the session could not start: {error:#}");
-            publisher.send_current(StreamContent::stderr(&format!("The Rust session could not start: {error:#}\n")).into());
+            publisher.send_current(
+                StreamContent::stderr(&format!("The Rust session could not start: {error:#}\n"))
+                    .into(),
+            );
             None
         }
     };
@@ -452,13 +576,24 @@ fn run_session(
                 let _ = reply.send(session.execute(&code));
             }
             (Job::Execute(_, reply), None) => {
-                let _ = reply.send(Outcome::Error(CellError::new("SessionError", "the Rust session could not start; see the kernel log")));
+                let _ = reply.send(Outcome::Error(CellError::new(
+                    "SessionError",
+                    "the Rust session could not start; see the kernel log",
+                )));
             }
             (Job::Complete(code, cursor, reply), session) => {
-                let _ = reply.send(session.map(|s| crate::complete::complete(s, &code, cursor)).unwrap_or_default());
+                let _ = reply.send(
+                    session
+                        .map(|s| crate::complete::complete(s, &code, cursor))
+                        .unwrap_or_default(),
+                );
             }
             (Job::Inspect(code, cursor, reply), session) => {
-                let _ = reply.send(session.map(|s| crate::complete::inspect(s, &code, cursor)).unwrap_or_default());
+                let _ = reply.send(
+                    session
+                        .map(|s| crate::complete::inspect(s, &code, cursor))
+                        .unwrap_or_default(),
+                );
             }
         }
     }

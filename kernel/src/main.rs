@@ -26,8 +26,15 @@ fn main() -> Result<()> {
     evcxr::runtime_hook();
 
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-        ["--connection-file", path] | [path] if !path.starts_with('-') && *path != "prebuild" => run(PathBuf::from(path)),
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["--connection-file", path] | [path] if !path.starts_with('-') && *path != "prebuild" => {
+            run(PathBuf::from(path))
+        }
         ["prebuild"] => {
             let prebuilt = prebuilt::Prebuilt::from_env()?;
             if prebuilt.is_fresh() {
@@ -47,7 +54,8 @@ fn main() -> Result<()> {
 fn run(connection_file: PathBuf) -> Result<()> {
     let text = std::fs::read_to_string(&connection_file)
         .with_context(|| format!("reading connection file {}", connection_file.display()))?;
-    let info: jupyter_protocol::ConnectionInfo = serde_json::from_str(&text).context("parsing the connection file")?;
+    let info: jupyter_protocol::ConnectionInfo =
+        serde_json::from_str(&text).context("parsing the connection file")?;
     let prebuilt = prebuilt::Prebuilt::from_env()?;
     let session_dir = prebuilt.session_dir();
     // evcxr takes its working directory and config from the environment. Set them now,
@@ -57,10 +65,15 @@ fn run(connection_file: PathBuf) -> Result<()> {
     cellbuild::install_hook(&prebuilt.home.join("bin"))?;
     // Inherited by the evaluation process, whose prelude maps it (see session::Interrupter).
     std::env::set_var("FERROLAB_INTERRUPT_FILE", session_dir.join("interrupt"));
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         let (incoming, outgoing) = wire::serve(&info).await?;
-        kernel::Kernel::start(prebuilt, session_dir, outgoing).serve(incoming).await;
+        kernel::Kernel::start(prebuilt, session_dir, outgoing)
+            .serve(incoming)
+            .await;
         Ok(())
     })
 }
@@ -78,7 +91,10 @@ fn write_kernelspec(dir: &std::path::Path) -> Result<()> {
         "metadata": {"debugger": false}
     });
     std::fs::create_dir_all(dir)?;
-    std::fs::write(dir.join("kernel.json"), serde_json::to_string_pretty(&spec)?)
-        .with_context(|| format!("writing {}/kernel.json", dir.display()))?;
+    std::fs::write(
+        dir.join("kernel.json"),
+        serde_json::to_string_pretty(&spec)?,
+    )
+    .with_context(|| format!("writing {}/kernel.json", dir.display()))?;
     Ok(())
 }

@@ -52,15 +52,23 @@ impl Prebuilt {
         // Explicit, never a path compiled into the binary: one build serves several checkouts.
         let source = std::env::var_os("FERROLAB_PRELUDE")
             .map(PathBuf::from)
-            .context("FERROLAB_PRELUDE is not set: it names the prelude folder (install/setup sets it)")?;
-        let source = source
-            .canonicalize()
-            .with_context(|| format!("prelude source not found at {} (set FERROLAB_PRELUDE)", source.display()))?;
+            .context(
+                "FERROLAB_PRELUDE is not set: it names the prelude folder (install/setup sets it)",
+            )?;
+        let source = source.canonicalize().with_context(|| {
+            format!(
+                "prelude source not found at {} (set FERROLAB_PRELUDE)",
+                source.display()
+            )
+        })?;
         let home = match std::env::var_os("FERROLAB_HOME") {
             Some(path) => PathBuf::from(path),
-            None => dirs::cache_dir().context("no cache directory; set FERROLAB_HOME")?.join("ferrolab"),
+            None => dirs::cache_dir()
+                .context("no cache directory; set FERROLAB_HOME")?
+                .join("ferrolab"),
         };
-        fs::create_dir_all(home.join(".cargo")).with_context(|| format!("creating {}", home.display()))?;
+        fs::create_dir_all(home.join(".cargo"))
+            .with_context(|| format!("creating {}", home.display()))?;
         write_if_changed(&home.join(".cargo/config.toml"), CARGO_CONFIG)?;
         Ok(Prebuilt { source, home })
     }
@@ -117,7 +125,8 @@ impl Prebuilt {
         write_if_changed(&dir.join("src/lib.rs"), "")?;
         // Start from the committed lock, so the prelude gets the versions the tests ran with
         // (cargo only adds the cell crate and drops what the kernel alone uses).
-        fs::copy(self.source.join("../Cargo.lock"), dir.join("Cargo.lock")).context("copying Cargo.lock")?;
+        fs::copy(self.source.join("../Cargo.lock"), dir.join("Cargo.lock"))
+            .context("copying Cargo.lock")?;
         let mut child = cell_cargo_command(&dir)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -144,7 +153,9 @@ impl Prebuilt {
     /// Where this kernel's session lives: named by pid, so that directories left behind by
     /// kernels that died can be recognised and removed.
     pub fn session_dir(&self) -> PathBuf {
-        self.home.join("sessions").join(format!("{}-{}", std::process::id(), uuid::Uuid::new_v4()))
+        self.home
+            .join("sessions")
+            .join(format!("{}-{}", std::process::id(), uuid::Uuid::new_v4()))
     }
 
     /// Fills a session directory: its cargo target is a cheap copy of the prebuilt one.
@@ -163,10 +174,18 @@ impl Prebuilt {
 
 /// Removes session directories whose kernel process is gone.
 fn remove_dead_sessions(sessions: &Path) {
-    let Ok(entries) = fs::read_dir(sessions) else { return };
+    let Ok(entries) = fs::read_dir(sessions) else {
+        return;
+    };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name.split('-').next().and_then(|p| p.parse::<libc::pid_t>().ok()) else { continue };
+        let Some(pid) = name
+            .split('-')
+            .next()
+            .and_then(|p| p.parse::<libc::pid_t>().ok())
+        else {
+            continue;
+        };
         // SAFETY: signal 0 only checks whether the process exists.
         let alive = unsafe { libc::kill(pid, 0) } == 0;
         if !alive {
@@ -224,12 +243,18 @@ fn cell_cargo_command(dir: &Path) -> Command {
 pub fn host_target() -> String {
     rustc_output(&["-vV"])
         .ok()
-        .and_then(|out| out.lines().find_map(|l| l.strip_prefix("host: ").map(str::to_owned)))
+        .and_then(|out| {
+            out.lines()
+                .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+        })
         .unwrap_or_else(|| "x86_64-unknown-linux-gnu".to_owned())
 }
 
 fn rustc_output(args: &[&str]) -> Result<String> {
-    let output = Command::new("rustc").args(args).output().context("running rustc")?;
+    let output = Command::new("rustc")
+        .args(args)
+        .output()
+        .context("running rustc")?;
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
@@ -280,7 +305,8 @@ struct FileLock {
 impl FileLock {
     fn acquire(path: &Path) -> Result<Self> {
         use std::os::fd::AsRawFd;
-        let file = fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+        let file =
+            fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
         // SAFETY: flock on a descriptor we own; it is released when the file closes.
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
             bail!("could not lock {}", path.display());
@@ -304,10 +330,19 @@ mod tests {
 
         use std::os::unix::fs::MetadataExt;
         let inode = |p: &Path| fs::metadata(p).unwrap().ino();
-        assert_eq!(inode(&from.join("big.rlib")), inode(&root.join("to/deps/big.rlib")));
-        assert_ne!(inode(&from.join("fingerprint")), inode(&root.join("to/deps/fingerprint")));
+        assert_eq!(
+            inode(&from.join("big.rlib")),
+            inode(&root.join("to/deps/big.rlib"))
+        );
+        assert_ne!(
+            inode(&from.join("fingerprint")),
+            inode(&root.join("to/deps/fingerprint"))
+        );
         let mtime = |p: &Path| fs::metadata(p).unwrap().modified().unwrap();
-        assert_eq!(mtime(&from.join("fingerprint")), mtime(&root.join("to/deps/fingerprint")));
+        assert_eq!(
+            mtime(&from.join("fingerprint")),
+            mtime(&root.join("to/deps/fingerprint"))
+        );
         fs::remove_dir_all(root).unwrap();
     }
 }

@@ -21,7 +21,11 @@ impl CellError {
     pub fn new(ename: &str, evalue: impl Into<String>) -> Self {
         let evalue = evalue.into();
         let traceback = vec![format!("{RED}{BOLD}{ename}{RESET}: {evalue}")];
-        CellError { ename: ename.to_owned(), evalue, traceback }
+        CellError {
+            ename: ename.to_owned(),
+            evalue,
+            traceback,
+        }
     }
 }
 
@@ -30,7 +34,10 @@ pub fn evcxr_error(error: evcxr::Error, cell: &str) -> CellError {
         evcxr::Error::CompilationErrors(errors) => compilation(&errors, cell),
         evcxr::Error::TypeRedefinedVariablesLost(vars) => CellError::new(
             "VariablesLost",
-            format!("redefining a type dropped these variables: {}", vars.join(", ")),
+            format!(
+                "redefining a type dropped these variables: {}",
+                vars.join(", ")
+            ),
         ),
         other => CellError::new("Error", other.to_string()),
     }
@@ -47,18 +54,28 @@ fn compilation(errors: &[CompilationError], cell: &str) -> CellError {
     let mut traceback = Vec::new();
     for error in &errors {
         let code = error.code().map(|c| format!("[{c}]")).unwrap_or_default();
-        let mut text = format!("{RED}{BOLD}error{code}{RESET}{BOLD}: {}{RESET}\n", error.message());
+        let mut text = format!(
+            "{RED}{BOLD}error{code}{RESET}{BOLD}: {}{RESET}\n",
+            error.message()
+        );
         for spanned in error.spanned_messages() {
             let Some(span) = spanned.span else { continue };
             let gutter = " ".repeat(span.start_line.to_string().len());
-            text += &format!("{gutter}{BLUE}-->{RESET} cell:{}:{}\n", span.start_line, span.start_column);
+            text += &format!(
+                "{gutter}{BLUE}-->{RESET} cell:{}:{}\n",
+                span.start_line, span.start_column
+            );
             text += &format!("{gutter} {BLUE}|{RESET}\n");
             let source = lines.get(span.start_line - 1).copied().unwrap_or("");
             text += &format!("{BLUE}{}{RESET} {BLUE}|{RESET} {source}\n", span.start_line);
             let width = if span.end_line == span.start_line {
                 span.end_column.saturating_sub(span.start_column).max(1)
             } else {
-                source.chars().count().saturating_sub(span.start_column - 1).max(1)
+                source
+                    .chars()
+                    .count()
+                    .saturating_sub(span.start_column - 1)
+                    .max(1)
             };
             let marker = if spanned.is_primary { "^" } else { "-" };
             text += &format!(
@@ -90,7 +107,11 @@ pub fn panic(panic: &PanicReport, generated: &str, cell: &str) -> CellError {
     } else {
         format!("{}:{}:{}", panic.file, panic.line, panic.column)
     };
-    let ename = if panic.interrupted { "Interrupted" } else { "panic" };
+    let ename = if panic.interrupted {
+        "Interrupted"
+    } else {
+        "panic"
+    };
     let mut error = CellError::new(ename, panic.message.clone());
     error.traceback = vec![
         format!("{RED}{BOLD}{ename}{RESET} at {location}:"),
@@ -109,7 +130,10 @@ pub fn process_lost(
     restart_error: Option<anyhow::Error>,
 ) -> CellError {
     let (ename, cause) = if interrupted {
-        ("Interrupted", "the cell did not stop within 2 s of the interrupt, so its process was ended")
+        (
+            "Interrupted",
+            "the cell did not stop within 2 s of the interrupt, so its process was ended",
+        )
     } else {
         ("ProcessCrashed", "the evaluation process crashed")
     };
@@ -124,7 +148,10 @@ pub fn process_lost(
         format!("{RED}{BOLD}{ename}{RESET}: {evalue}"),
         message.trim().to_owned(),
         match restart_error {
-            None => "A fresh evaluation process is running; items, `use` lines and `:dep`s were kept.".to_owned(),
+            None => {
+                "A fresh evaluation process is running; items, `use` lines and `:dep`s were kept."
+                    .to_owned()
+            }
             Some(e) => format!("Restarting the evaluation process failed: {e:#}"),
         },
     ];
@@ -133,14 +160,21 @@ pub fn process_lost(
 
 /// Maps a line:column in evcxr's generated source to the cell line with the same code.
 /// evcxr copies each statement verbatim but may split a line's statements over several lines.
-fn locate_in_cell(generated: &str, line: usize, column: usize, cell: &str) -> Option<(usize, usize)> {
+fn locate_in_cell(
+    generated: &str,
+    line: usize,
+    column: usize,
+    cell: &str,
+) -> Option<(usize, usize)> {
     let generated_line = generated.lines().nth(line.checked_sub(1)?)?;
     let wanted = generated_line.trim();
     if wanted.is_empty() {
         return None;
     }
     // Column of the panic within the trimmed generated statement (0-based).
-    let within = column.saturating_sub(1).saturating_sub(generated_line.len() - generated_line.trim_start().len());
+    let within = column
+        .saturating_sub(1)
+        .saturating_sub(generated_line.len() - generated_line.trim_start().len());
     cell.lines().enumerate().find_map(|(index, cell_line)| {
         let start = cell_line.find(wanted)?;
         Some((index + 1, start + within + 1))
@@ -160,12 +194,20 @@ mod tests {
         assert_eq!(locate_in_cell(generated, 1, 1, cell), None);
         // evcxr moved the final expression of a one-line cell to a line of its own.
         let generated = "(\nv[3]\n).evcxr_display();";
-        assert_eq!(locate_in_cell(generated, 2, 1, "let v: Vec<i32> = vec![]; v[3]"), Some((1, 27)));
+        assert_eq!(
+            locate_in_cell(generated, 2, 1, "let v: Vec<i32> = vec![]; v[3]"),
+            Some((1, 27))
+        );
     }
 
     #[test]
     fn lost_variables_are_named() {
-        let error = process_lost("child process terminated", &["a".into(), "b".into()], false, None);
+        let error = process_lost(
+            "child process terminated",
+            &["a".into(), "b".into()],
+            false,
+            None,
+        );
         assert_eq!(error.ename, "ProcessCrashed");
         assert!(error.evalue.contains("a, b"), "{}", error.evalue);
     }

@@ -119,16 +119,28 @@ pub struct Interrupter {
 
 impl Interrupter {
     pub fn new(flag: PathBuf) -> Self {
-        Interrupter { flag, pid: Mutex::new(None), cell: AtomicU64::new(0), running: AtomicBool::new(false), killed: AtomicBool::new(false) }
+        Interrupter {
+            flag,
+            pid: Mutex::new(None),
+            cell: AtomicU64::new(0),
+            running: AtomicBool::new(false),
+            killed: AtomicBool::new(false),
+        }
     }
 
     fn set_flag(&self, raised: bool) {
         use std::os::unix::fs::FileExt;
         // Written in place, never truncated: the evaluation process has this byte mapped,
         // and reading a mapping past the end of its file is a SIGBUS.
-        let written = std::fs::OpenOptions::new().write(true).open(&self.flag).and_then(|f| f.write_all_at(&[raised as u8], 0));
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&self.flag)
+            .and_then(|f| f.write_all_at(&[raised as u8], 0));
         if let Err(error) = written {
-            eprintln!("ferrolab: cannot write the interrupt flag {}: {error}", self.flag.display());
+            eprintln!(
+                "ferrolab: cannot write the interrupt flag {}: {error}",
+                self.flag.display()
+            );
         }
     }
 
@@ -182,7 +194,9 @@ impl Session {
         mut progress: impl FnMut(&str),
     ) -> Result<Session> {
         if !prebuilt.is_fresh() {
-            progress("The prelude's sources changed: rebuilding it once (later starts reuse it).\n");
+            progress(
+                "The prelude's sources changed: rebuilding it once (later starts reuse it).\n",
+            );
             prebuilt.build(|line| progress(&format!("{line}\n")))?;
             progress("Prelude ready.\n");
         }
@@ -204,11 +218,22 @@ impl Session {
         spawn_forwarder(outputs.stdout, sink.clone(), emit.clone(), false);
         spawn_forwarder(outputs.stderr, sink.clone(), emit, true);
 
-        for command in [format!(":opt {CELL_OPT_LEVEL}"), format!(":dep ferrolab = {}", prebuilt.dependency())] {
-            context.execute(&command).map_err(|e| anyhow::anyhow!("{command}: {e}"))?;
+        for command in [
+            format!(":opt {CELL_OPT_LEVEL}"),
+            format!(":dep ferrolab = {}", prebuilt.dependency()),
+        ] {
+            context
+                .execute(&command)
+                .map_err(|e| anyhow::anyhow!("{command}: {e}"))?;
             trace(&command);
         }
-        let mut session = Session { context, sink, streams, interrupter, dir };
+        let mut session = Session {
+            context,
+            sink,
+            streams,
+            interrupter,
+            dir,
+        };
         session.init_process()?;
         trace("prelude loaded");
         session.warm_up_analysis();
@@ -244,7 +269,11 @@ impl Session {
         let result = self.context.execute(code);
         self.interrupter.end_cell();
         if let Ok(outputs) = &result {
-            let phases: Vec<String> = outputs.phases.iter().map(|p| format!("{} {:?}", p.name, p.duration)).collect();
+            let phases: Vec<String> = outputs
+                .phases
+                .iter()
+                .map(|p| format!("{} {:?}", p.name, p.duration))
+                .collect();
             trace(&format!("cell phases: {}", phases.join(", ")));
         }
         let panic = self.wait_for_output().panic.take();
@@ -259,7 +288,12 @@ impl Session {
             Err(evcxr::Error::SubprocessTerminated(message)) => {
                 let interrupted = self.interrupter.killed.load(Ordering::SeqCst);
                 let restarted = self.init_process();
-                Outcome::Error(report::process_lost(&message, &before, interrupted, restarted.err()))
+                Outcome::Error(report::process_lost(
+                    &message,
+                    &before,
+                    interrupted,
+                    restarted.err(),
+                ))
             }
             Err(error) => Outcome::Error(report::evcxr_error(error, code)),
         }
@@ -282,8 +316,11 @@ impl Session {
 
     /// `(name, type)` of every variable the session holds, sorted by name.
     pub fn variables(&self) -> Vec<(String, String)> {
-        let mut vars: Vec<_> =
-            self.context.variables_and_types().map(|(n, t)| (n.to_owned(), t.to_owned())).collect();
+        let mut vars: Vec<_> = self
+            .context
+            .variables_and_types()
+            .map(|(n, t)| (n.to_owned(), t.to_owned()))
+            .collect();
         vars.sort();
         vars
     }
@@ -293,19 +330,36 @@ impl Session {
     }
 
     pub fn item_names(&self) -> Vec<String> {
-        self.context.defined_item_names().map(str::to_owned).collect()
+        self.context
+            .defined_item_names()
+            .map(str::to_owned)
+            .collect()
     }
 
     /// rust-analyzer's completions at a byte offset: (start, end, matches with their kinds).
-    pub fn completions(&mut self, code: &str, offset: usize) -> Result<(usize, usize, Vec<(String, String)>)> {
-        let found = self.context.completions(code, offset).context("completion")?;
-        let matches = found.completions.into_iter().map(|c| (c.code, c.kind.to_owned())).collect();
+    pub fn completions(
+        &mut self,
+        code: &str,
+        offset: usize,
+    ) -> Result<(usize, usize, Vec<(String, String)>)> {
+        let found = self
+            .context
+            .completions(code, offset)
+            .context("completion")?;
+        let matches = found
+            .completions
+            .into_iter()
+            .map(|c| (c.code, c.kind.to_owned()))
+            .collect();
         Ok((found.start_offset, found.end_offset, matches))
     }
 
     /// rust-analyzer's hover text (plain, html) for the code up to a byte offset.
     pub fn hover(&mut self, code: &str, offset: usize) -> Option<(String, String)> {
-        self.context.hover_at(code, offset).ok().filter(|(plain, _)| !plain.trim().is_empty())
+        self.context
+            .hover_at(code, offset)
+            .ok()
+            .filter(|(plain, _)| !plain.trim().is_empty())
     }
 }
 
@@ -320,11 +374,20 @@ fn trace(message: &str) {
 /// dynamically, and the relative RUNPATH rustc writes is computed for `deps/`, not for the
 /// copy evcxr loads one folder up.
 fn library_path(session_dir: &std::path::Path) -> Result<std::ffi::OsString> {
-    let output = std::process::Command::new("rustc").args(["--print", "target-libdir"]).output()?;
+    let output = std::process::Command::new("rustc")
+        .args(["--print", "target-libdir"])
+        .output()?;
     let sysroot_lib = String::from_utf8(output.stdout)?.trim().to_owned();
-    let deps = session_dir.join("target").join(crate::prebuilt::host_target()).join("debug/deps");
+    let deps = session_dir
+        .join("target")
+        .join(crate::prebuilt::host_target())
+        .join("debug/deps");
     let mut paths = vec![std::path::PathBuf::from(sysroot_lib), deps];
-    paths.extend(std::env::var_os("LD_LIBRARY_PATH").iter().flat_map(std::env::split_paths));
+    paths.extend(
+        std::env::var_os("LD_LIBRARY_PATH")
+            .iter()
+            .flat_map(std::env::split_paths),
+    );
     Ok(std::env::join_paths(paths)?)
 }
 
@@ -344,7 +407,13 @@ fn spawn_forwarder(
     emit: Arc<dyn Fn(Output) + Send + Sync>,
     is_stderr: bool,
 ) {
-    let stream = move |text: String| if is_stderr { Output::Stderr(text) } else { Output::Stdout(text) };
+    let stream = move |text: String| {
+        if is_stderr {
+            Output::Stderr(text)
+        } else {
+            Output::Stdout(text)
+        }
+    };
     std::thread::spawn(move || loop {
         let mut ready = crossbeam_channel::Select::new();
         ready.recv(&lines);

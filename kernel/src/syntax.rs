@@ -19,7 +19,13 @@ pub fn completeness(cell: &str) -> Completeness {
     // evcxr commands (`:dep ...`) are not Rust; blank them out but keep offsets.
     let code: String = cell
         .lines()
-        .map(|line| if line.trim_start().starts_with(':') { " ".repeat(line.len()) } else { line.to_owned() })
+        .map(|line| {
+            if line.trim_start().starts_with(':') {
+                " ".repeat(line.len())
+            } else {
+                line.to_owned()
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n");
     const PREFIX: &str = "fn __ferrolab_cell() {\n";
@@ -29,8 +35,15 @@ pub fn completeness(cell: &str) -> Completeness {
     let mut depth: i64 = 0;
     let mut unterminated = false;
     let user_end = TextSize::of(PREFIX) + TextSize::of(code.as_str());
-    for token in parse.tree().syntax().descendants_with_tokens().filter_map(|e| e.into_token()) {
-        if token.text_range().start() < TextSize::of(PREFIX) || token.text_range().start() >= user_end {
+    for token in parse
+        .tree()
+        .syntax()
+        .descendants_with_tokens()
+        .filter_map(|e| e.into_token())
+    {
+        if token.text_range().start() < TextSize::of(PREFIX)
+            || token.text_range().start() >= user_end
+        {
             continue;
         }
         match token.kind() {
@@ -42,7 +55,10 @@ pub fn completeness(cell: &str) -> Completeness {
     let errors = parse.errors();
     for error in &errors {
         let message = error.to_string();
-        if message.contains("Missing trailing") || message.contains("Missing closing") || message.contains("unterminated") {
+        if message.contains("Missing trailing")
+            || message.contains("Missing closing")
+            || message.contains("unterminated")
+        {
             unterminated = true;
         }
     }
@@ -67,10 +83,19 @@ pub fn completeness(cell: &str) -> Completeness {
 pub fn name_at(code: &str, offset: usize) -> Option<(usize, usize)> {
     let is_name = |c: char| c.is_alphanumeric() || c == '_' || c == ':' || c == '.';
     let offset = offset.min(code.len());
-    let start = code[..offset].rfind(|c: char| !is_name(c)).map_or(0, |i| i + code[i..].chars().next().map_or(1, char::len_utf8));
-    let end = code[offset..].find(|c: char| !is_name(c)).map_or(code.len(), |i| offset + i);
+    let start = code[..offset].rfind(|c: char| !is_name(c)).map_or(0, |i| {
+        i + code[i..].chars().next().map_or(1, char::len_utf8)
+    });
+    let end = code[offset..]
+        .find(|c: char| !is_name(c))
+        .map_or(code.len(), |i| offset + i);
     let name = code[start..end].trim_matches(|c| c == '.' || c == ':');
-    (!name.is_empty()).then(|| (start, start + code[start..end].trim_end_matches(['.', ':']).len()))
+    (!name.is_empty()).then(|| {
+        (
+            start,
+            start + code[start..end].trim_end_matches(['.', ':']).len(),
+        )
+    })
 }
 
 /// `Array2?` or `polars::prelude::col?`: a request for the name's documentation.
@@ -78,13 +103,17 @@ pub fn help_request(cell: &str) -> Option<&str> {
     let name = cell.trim().strip_suffix('?')?;
     let valid = !name.is_empty()
         && !name.starts_with(':')
-        && name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == ':');
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == ':');
     valid.then_some(name)
 }
 
 /// Converts a cursor position in Unicode code points (Jupyter's unit) into a byte offset.
 pub fn byte_offset(code: &str, code_points: usize) -> usize {
-    code.char_indices().nth(code_points).map_or(code.len(), |(i, _)| i)
+    code.char_indices()
+        .nth(code_points)
+        .map_or(code.len(), |(i, _)| i)
 }
 
 /// Converts a byte offset into a position in Unicode code points.
@@ -98,14 +127,35 @@ mod tests {
 
     #[test]
     fn complete_incomplete_invalid() {
-        for code in ["1", "let x = 1;", "fn f() -> i32 { 1 }\nf()", "struct P { x: f64 }", ":dep rand = \"0.8\"\nlet y = 2;"] {
+        for code in [
+            "1",
+            "let x = 1;",
+            "fn f() -> i32 { 1 }\nf()",
+            "struct P { x: f64 }",
+            ":dep rand = \"0.8\"\nlet y = 2;",
+        ] {
             assert_eq!(completeness(code), Completeness::Complete, "{code}");
         }
-        assert_eq!(completeness("fn f() {"), Completeness::Incomplete("    ".into()));
-        assert_eq!(completeness("let v = vec![1,\n"), Completeness::Incomplete("    ".into()));
-        assert_eq!(completeness("fn f() {\n    if x {"), Completeness::Incomplete("        ".into()));
-        assert!(matches!(completeness("let s = \"abc"), Completeness::Incomplete(_)));
-        assert!(matches!(completeness("let x ="), Completeness::Incomplete(_)));
+        assert_eq!(
+            completeness("fn f() {"),
+            Completeness::Incomplete("    ".into())
+        );
+        assert_eq!(
+            completeness("let v = vec![1,\n"),
+            Completeness::Incomplete("    ".into())
+        );
+        assert_eq!(
+            completeness("fn f() {\n    if x {"),
+            Completeness::Incomplete("        ".into())
+        );
+        assert!(matches!(
+            completeness("let s = \"abc"),
+            Completeness::Incomplete(_)
+        ));
+        assert!(matches!(
+            completeness("let x ="),
+            Completeness::Incomplete(_)
+        ));
         for code in ["let x = ) ;", "}", "let = 5;"] {
             assert_eq!(completeness(code), Completeness::Invalid, "{code}");
         }
@@ -114,7 +164,10 @@ mod tests {
     #[test]
     fn help_requests() {
         assert_eq!(help_request("Array2?"), Some("Array2"));
-        assert_eq!(help_request("  polars::prelude::col? "), Some("polars::prelude::col"));
+        assert_eq!(
+            help_request("  polars::prelude::col? "),
+            Some("polars::prelude::col")
+        );
         assert_eq!(help_request("x.unwrap()?"), None);
         assert_eq!(help_request("?"), None);
     }
@@ -122,7 +175,10 @@ mod tests {
     #[test]
     fn names_and_offsets() {
         let code = "let n = ve.len";
-        assert_eq!(name_at(code, code.len()).map(|(s, e)| &code[s..e]), Some("ve.len"));
+        assert_eq!(
+            name_at(code, code.len()).map(|(s, e)| &code[s..e]),
+            Some("ve.len")
+        );
         assert_eq!(name_at("a + ", 4), None);
         assert_eq!(byte_offset("é = x", 1), 2);
         assert_eq!(code_points("é = x", 2), 1);

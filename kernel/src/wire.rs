@@ -25,14 +25,19 @@ pub struct Signer {
 
 impl Signer {
     pub fn new(key: &str) -> Self {
-        Signer { key: key.as_bytes().to_vec(), seen: HashSet::new(), seen_order: VecDeque::new() }
+        Signer {
+            key: key.as_bytes().to_vec(),
+            seen: HashSet::new(),
+            seen_order: VecDeque::new(),
+        }
     }
 
     fn mac(&self, parts: &[&[u8]]) -> Option<Hmac<Sha256>> {
         if self.key.is_empty() {
             return None;
         }
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
         for part in parts {
             mac.update(part);
         }
@@ -40,14 +45,19 @@ impl Signer {
     }
 
     fn sign(&self, parts: &[&[u8]]) -> String {
-        self.mac(parts).map(|mac| hex::encode(mac.finalize().into_bytes())).unwrap_or_default()
+        self.mac(parts)
+            .map(|mac| hex::encode(mac.finalize().into_bytes()))
+            .unwrap_or_default()
     }
 
     /// Checks the signature against the exact bytes received, and rejects a signature seen before.
     fn verify(&mut self, signature: &[u8], parts: &[&[u8]]) -> Result<()> {
-        let Some(mac) = self.mac(parts) else { return Ok(()) };
+        let Some(mac) = self.mac(parts) else {
+            return Ok(());
+        };
         let expected = hex::decode(signature).context("signature is not hex")?;
-        mac.verify_slice(&expected).map_err(|_| anyhow::anyhow!("invalid signature"))?;
+        mac.verify_slice(&expected)
+            .map_err(|_| anyhow::anyhow!("invalid signature"))?;
         if !self.seen.insert(expected.clone()) {
             bail!("duplicate signature (replayed message)");
         }
@@ -63,12 +73,19 @@ impl Signer {
 
 /// Parses the frames of one message: routing identities, delimiter, signature, four JSON parts.
 pub fn decode(frames: Vec<Bytes>, signer: &mut Signer) -> Result<JupyterMessage> {
-    let split = frames.iter().position(|f| f.as_ref() == DELIMITER).context("no <IDS|MSG> delimiter")?;
+    let split = frames
+        .iter()
+        .position(|f| f.as_ref() == DELIMITER)
+        .context("no <IDS|MSG> delimiter")?;
     let (identities, rest) = frames.split_at(split);
     if rest.len() < 6 {
-        bail!("expected signature and four message parts, got {} frames", rest.len() - 1);
+        bail!(
+            "expected signature and four message parts, got {} frames",
+            rest.len() - 1
+        );
     }
-    let [signature, header, parent, metadata, content] = [&rest[1], &rest[2], &rest[3], &rest[4], &rest[5]];
+    let [signature, header, parent, metadata, content] =
+        [&rest[1], &rest[2], &rest[3], &rest[4], &rest[5]];
     signer.verify(signature, &[header, parent, metadata, content])?;
 
     let header: Header = serde_json::from_slice(header).context("bad header")?;
@@ -110,7 +127,10 @@ fn fill_spec_defaults(msg_type: &str, content: &mut Value) {
             ("stop", Value::from(0)),
             ("pattern", Value::from("*")),
         ],
-        "execute_request" => &[("silent", Value::Bool(false)), ("store_history", Value::Bool(true))],
+        "execute_request" => &[
+            ("silent", Value::Bool(false)),
+            ("store_history", Value::Bool(true)),
+        ],
         "inspect_request" => &[("detail_level", Value::from(0))],
         "shutdown_request" => &[("restart", Value::Bool(false))],
         _ => &[],
@@ -175,18 +195,36 @@ pub enum Outgoing {
 /// goes out signed on its socket.
 pub async fn serve(
     info: &ConnectionInfo,
-) -> Result<(mpsc::UnboundedReceiver<(Channel, JupyterMessage)>, mpsc::UnboundedSender<Outgoing>)> {
+) -> Result<(
+    mpsc::UnboundedReceiver<(Channel, JupyterMessage)>,
+    mpsc::UnboundedSender<Outgoing>,
+)> {
     let endpoint = |port: u16| format!("{}://{}:{}", info.transport, info.ip, port);
     let mut shell = zeromq::RouterSocket::new();
-    shell.bind(&endpoint(info.shell_port)).await.context("binding shell")?;
+    shell
+        .bind(&endpoint(info.shell_port))
+        .await
+        .context("binding shell")?;
     let mut control = zeromq::RouterSocket::new();
-    control.bind(&endpoint(info.control_port)).await.context("binding control")?;
+    control
+        .bind(&endpoint(info.control_port))
+        .await
+        .context("binding control")?;
     let mut stdin = zeromq::RouterSocket::new();
-    stdin.bind(&endpoint(info.stdin_port)).await.context("binding stdin")?;
+    stdin
+        .bind(&endpoint(info.stdin_port))
+        .await
+        .context("binding stdin")?;
     let mut iopub = zeromq::XPubSocket::new();
-    iopub.bind(&endpoint(info.iopub_port)).await.context("binding iopub")?;
+    iopub
+        .bind(&endpoint(info.iopub_port))
+        .await
+        .context("binding iopub")?;
     let mut heartbeat = zeromq::RepSocket::new();
-    heartbeat.bind(&endpoint(info.hb_port)).await.context("binding heartbeat")?;
+    heartbeat
+        .bind(&endpoint(info.hb_port))
+        .await
+        .context("binding heartbeat")?;
 
     let key = info.key.clone();
     let (incoming_tx, incoming_rx) = mpsc::unbounded_channel();
@@ -204,12 +242,15 @@ pub async fn serve(
     let (mut control_send, control_recv) = control.split();
     // One signer verifies both request channels, so a message replayed on the other is caught too.
     let verifier = std::sync::Arc::new(std::sync::Mutex::new(Signer::new(&key)));
-    spawn_reader(Channel::Shell, shell_recv, verifier.clone(), incoming_tx.clone());
+    spawn_reader(
+        Channel::Shell,
+        shell_recv,
+        verifier.clone(),
+        incoming_tx.clone(),
+    );
     spawn_reader(Channel::Control, control_recv, verifier, incoming_tx);
     // Nothing is read from stdin yet (no input_request), but the socket must exist for clients.
-    tokio::spawn(async move {
-        while stdin.recv().await.is_ok() {}
-    });
+    tokio::spawn(async move { while stdin.recv().await.is_ok() {} });
 
     let signer = Signer::new(&key);
     tokio::spawn(async move {
@@ -257,7 +298,10 @@ fn spawn_reader(
                     continue;
                 }
             };
-            let decoded = decode(frames, &mut verifier.lock().unwrap_or_else(|e| e.into_inner()));
+            let decoded = decode(
+                frames,
+                &mut verifier.lock().unwrap_or_else(|e| e.into_inner()),
+            );
             match decoded {
                 Ok(message) => {
                     if incoming.send((channel, message)).is_err() {
@@ -276,7 +320,10 @@ async fn send_logged<S: SocketSend>(socket: &mut S, message: &JupyterMessage, si
         Err(error) => Err(error),
     };
     if let Err(error) = result {
-        eprintln!("ferrolab: could not send {}: {error:#}", message.header.msg_type);
+        eprintln!(
+            "ferrolab: could not send {}: {error:#}",
+            message.header.msg_type
+        );
     }
 }
 
@@ -329,7 +376,10 @@ mod tests {
 
     #[test]
     fn unsigned_message_rejected_when_key_is_set() {
-        let unsigned = frames(&JupyterMessage::new(KernelInfoRequest {}, None), &Signer::new(""));
+        let unsigned = frames(
+            &JupyterMessage::new(KernelInfoRequest {}, None),
+            &Signer::new(""),
+        );
         assert!(decode(unsigned, &mut Signer::new("secret")).is_err());
     }
 
@@ -337,8 +387,15 @@ mod tests {
     fn optional_request_fields_get_the_specs_defaults() {
         let mut content = serde_json::json!({"hist_access_type": "search", "pattern": "a*"});
         fill_spec_defaults("history_request", &mut content);
-        let parsed = JupyterMessageContent::from_type_and_content("history_request", content).unwrap();
-        assert!(matches!(parsed, JupyterMessageContent::HistoryRequest(jupyter_protocol::HistoryRequest::Search { unique: false, .. })));
+        let parsed =
+            JupyterMessageContent::from_type_and_content("history_request", content).unwrap();
+        assert!(matches!(
+            parsed,
+            JupyterMessageContent::HistoryRequest(jupyter_protocol::HistoryRequest::Search {
+                unique: false,
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -355,7 +412,11 @@ mod tests {
 
         fn signed(parts: [Vec<u8>; 4], signer: &Signer) -> Vec<Bytes> {
             let signature = signer.sign(&[&parts[0], &parts[1], &parts[2], &parts[3]]);
-            let mut frames = vec![Bytes::from_static(b"id"), Bytes::from_static(DELIMITER), Bytes::from(signature)];
+            let mut frames = vec![
+                Bytes::from_static(b"id"),
+                Bytes::from_static(DELIMITER),
+                Bytes::from(signature),
+            ];
             frames.extend(parts.map(Bytes::from));
             frames
         }

@@ -60,7 +60,10 @@ macro_rules! render_as_debug {
     )*};
 }
 
-render_as_debug!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64, bool, char, String, str);
+render_as_debug!(
+    i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64, bool, char, String,
+    str
+);
 
 impl Render for MimeBundle {
     fn render(&self) -> MimeBundle {
@@ -103,7 +106,11 @@ static NEXT_DISPLAY_ID: AtomicU64 = AtomicU64::new(1);
 
 /// Shows a value now, below the running cell, and returns a handle to replace it later.
 pub fn display(value: &impl Render) -> DisplayHandle {
-    let id = format!("ferrolab-{}-{}", std::process::id(), NEXT_DISPLAY_ID.fetch_add(1, Ordering::Relaxed));
+    let id = format!(
+        "ferrolab-{}-{}",
+        std::process::id(),
+        NEXT_DISPLAY_ID.fetch_add(1, Ordering::Relaxed)
+    );
     send(json!({"kind": "display", "data": value.render().0, "display_id": id}));
     DisplayHandle { id }
 }
@@ -133,4 +140,3 @@ fn send(message: serde_json::Value) {
     // One line: serde_json escapes newlines inside strings.
     println!("{DISPLAY_MARKER} {message}");
 }
-

@@ -4,7 +4,7 @@ pub use ndarray::{array, s, Array, Array1, Array2, Array3, ArrayD, ArrayView1, A
 pub use polars::df;
 pub use polars::prelude::*;
 
-pub use crate::runtime::{check_interrupt, InterruptibleExt};
 pub use crate::display::{
     clear_output, display, DisplayHandle, Html, Latex, Markdown, MimeBundle, Render, Svg,
 };
+pub use crate::runtime::{check_interrupt, InterruptibleExt};

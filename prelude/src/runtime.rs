@@ -44,12 +44,25 @@ pub fn install() {
 }
 
 fn map_interrupt_flag() {
-    let Some(path) = std::env::var_os("FERROLAB_INTERRUPT_FILE") else { return };
-    let Ok(file) = std::fs::OpenOptions::new().read(true).open(path) else { return };
+    let Some(path) = std::env::var_os("FERROLAB_INTERRUPT_FILE") else {
+        return;
+    };
+    let Ok(file) = std::fs::OpenOptions::new().read(true).open(path) else {
+        return;
+    };
     use std::os::fd::AsRawFd;
     // SAFETY: a read-only shared mapping of one byte of a file the kernel keeps in place for
     // the whole session; the mapping outlives the descriptor, as mmap(2) allows.
-    let ptr = unsafe { libc::mmap(std::ptr::null_mut(), 1, libc::PROT_READ, libc::MAP_SHARED, file.as_raw_fd(), 0) };
+    let ptr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            1,
+            libc::PROT_READ,
+            libc::MAP_SHARED,
+            file.as_raw_fd(),
+            0,
+        )
+    };
     if ptr != libc::MAP_FAILED {
         INTERRUPT_FLAG.store(ptr.cast(), Ordering::Release);
     }
