@@ -1,24 +1,24 @@
 //! The dispatcher: one match over every request, with busy/idle, parent linkage and the
 //! execution queue handled here and nowhere else. Evaluation happens on the session thread.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use jupyter_protocol::{
-    ClearOutput, CodeMirrorMode, CommInfoReply, CompleteReply, DisplayData, ErrorOutput,
-    ExecuteInput, ExecuteReply, ExecuteRequest, ExecuteResult, ExecutionCount, HelpLink,
-    HistoryReply, InspectReply, InterruptReply, IsCompleteReply, JupyterMessage,
-    JupyterMessageContent as Content, KernelInfoReply, LanguageInfo, Media, Payload, ReplyError,
-    ReplyStatus, ShutdownReply, Status, StreamContent, Transient, UpdateDisplayData,
+    CodeMirrorMode, CommInfoReply, CompleteReply, ErrorOutput, ExecuteInput, ExecuteReply,
+    ExecuteRequest, ExecuteResult, ExecutionCount, HelpLink, HistoryReply, InspectReply,
+    InterruptReply, IsCompleteReply, JupyterMessage, JupyterMessageContent as Content,
+    KernelInfoReply, LanguageInfo, Payload, ReplyError, ReplyStatus, ShutdownReply, Status,
+    StreamContent,
 };
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::history::History;
 use crate::prebuilt::Prebuilt;
+use crate::publish::{media, Publisher};
 use crate::report::CellError;
-use crate::session::{Interrupter, Outcome, Output, Session};
+use crate::session::{Interrupter, Outcome, Session};
 use crate::syntax::{self, Completeness};
 use crate::wire::{Channel, Outgoing};
 
@@ -27,94 +27,6 @@ enum Job {
     Execute(String, oneshot::Sender<Outcome>),
     Complete(String, usize, oneshot::Sender<CompleteReply>),
     Inspect(String, usize, oneshot::Sender<InspectReply>),
-}
-
-/// Publishes on iopub as the child of the request being handled. Output that comes before
-/// any request (a prelude rebuild at start-up) waits for the first cell and lands there.
-struct Publisher {
-    out: mpsc::UnboundedSender<Outgoing>,
-    parent: Mutex<(Option<JupyterMessage>, Vec<Content>)>,
-}
-
-impl Publisher {
-    fn send(&self, content: impl Into<Content>, parent: &JupyterMessage) {
-        let _ = self.out.send(Outgoing::IoPub(JupyterMessage::new(
-            content.into(),
-            Some(parent),
-        )));
-    }
-
-    /// Sends under the current request, or holds on to it until there is one.
-    fn send_current(&self, content: Content) {
-        let mut guard = self.parent.lock().unwrap();
-        match &guard.0 {
-            Some(parent) => self.send(content, parent),
-            None => guard.1.push(content),
-        }
-    }
-
-    fn set_parent(&self, parent: &JupyterMessage) {
-        let mut guard = self.parent.lock().unwrap();
-        for held in guard.1.drain(..) {
-            self.send(held, parent);
-        }
-        guard.0 = Some(parent.clone());
-    }
-
-    fn output(&self, output: Output) {
-        let content: Content = match output {
-            Output::Stdout(text) => StreamContent::stdout(&text).into(),
-            Output::Stderr(text) => StreamContent::stderr(&text).into(),
-            Output::Display(message) => match display_content(message) {
-                Some(content) => content,
-                None => return,
-            },
-        };
-        self.send_current(content);
-    }
-}
-
-/// A display message from the prelude: `{"kind": "display"|"update"|"clear", ...}`.
-fn display_content(message: Value) -> Option<Content> {
-    let data = || media(serde_json::from_value(message["data"].clone()).unwrap_or_default());
-    let metadata = || message["metadata"].as_object().cloned().unwrap_or_default();
-    let display_id = message["display_id"].as_str().map(str::to_owned);
-    Some(match message["kind"].as_str()? {
-        "display" => DisplayData {
-            data: data(),
-            metadata: metadata(),
-            transient: display_id.map(|id| Transient {
-                display_id: Some(id),
-            }),
-        }
-        .into(),
-        "update" => UpdateDisplayData {
-            data: data(),
-            metadata: metadata(),
-            transient: Transient { display_id },
-        }
-        .into(),
-        "clear" => ClearOutput {
-            wait: message["wait"].as_bool().unwrap_or(false),
-        }
-        .into(),
-        _ => return None,
-    })
-}
-
-/// A MIME bundle as Jupyter's `data`: JSON types carry JSON, everything else text.
-fn media(bundle: BTreeMap<String, String>) -> Media {
-    let data: serde_json::Map<String, Value> = bundle
-        .into_iter()
-        .map(|(mime, text)| {
-            let value = match mime.ends_with("json") {
-                true => serde_json::from_str(&text).unwrap_or(Value::String(text)),
-                false => Value::String(text),
-            };
-            (mime, value)
-        })
-        .collect();
-    serde_json::from_value(Value::Object(data)).unwrap_or_default()
 }
 
 pub struct Kernel {
@@ -139,10 +51,7 @@ impl Kernel {
         session_dir: PathBuf,
         out: mpsc::UnboundedSender<Outgoing>,
     ) -> Self {
-        let publisher = Arc::new(Publisher {
-            out: out.clone(),
-            parent: Mutex::new((None, Vec::new())),
-        });
+        let publisher = Arc::new(Publisher::new(out.clone()));
         let interrupter = Arc::new(Interrupter::new(session_dir.join("interrupt")));
         let (jobs, job_rx) = std::sync::mpsc::channel();
         let history = History::open(prebuilt.home.join("history.jsonl"));

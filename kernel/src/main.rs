@@ -9,6 +9,7 @@ mod complete;
 mod history;
 mod kernel;
 mod prebuilt;
+mod publish;
 mod report;
 mod session;
 mod syntax;
