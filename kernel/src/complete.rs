@@ -34,11 +34,11 @@ pub fn complete(session: &mut Session, code: &str, cursor: usize) -> CompleteRep
             _ => (text, kind),
         }));
     }
+    let variables = session.variables();
     if !after_dot && start == word_start {
-        let ours = session
-            .variables()
-            .into_iter()
-            .map(|(name, ty)| (name, format!("variable: {ty}")))
+        let ours = variables
+            .iter()
+            .map(|(name, ty)| (name.clone(), format!("variable: {ty}")))
             .chain(
                 session
                     .item_names()
@@ -53,8 +53,7 @@ pub fn complete(session: &mut Session, code: &str, cursor: usize) -> CompleteRep
         matches.extend(ours.filter(|(name, _)| name.starts_with(word)));
     }
     // One entry per name; a session variable is described by its type, whoever found it.
-    let variable_types: std::collections::HashMap<String, String> =
-        session.variables().into_iter().collect();
+    let variable_types: std::collections::HashMap<String, String> = variables.into_iter().collect();
     let mut seen = std::collections::HashSet::new();
     matches.retain(|(text, _)| seen.insert(text.clone()));
     for (text, kind) in &mut matches {

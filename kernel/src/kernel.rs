@@ -76,7 +76,7 @@ impl Kernel {
             interrupter,
             execution_count: 0,
             history,
-            rustc_version: rustc_version(),
+            rustc_version: crate::prebuilt::rustc_release().to_owned(),
         }
     }
 
@@ -440,16 +440,6 @@ fn exit_soon() {
         std::thread::sleep(std::time::Duration::from_millis(200));
         std::process::exit(0);
     });
-}
-
-fn rustc_version() -> String {
-    std::process::Command::new("rustc")
-        .arg("--version")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|v| v.split_whitespace().nth(1).map(str::to_owned))
-        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 /// The session thread: starts evcxr with the prelude, then serves jobs in order.

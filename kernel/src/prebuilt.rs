@@ -100,7 +100,7 @@ impl Prebuilt {
             hasher.update(path.to_string_lossy().as_bytes());
             hasher.update(fs::read(&path).with_context(|| format!("reading {}", path.display()))?);
         }
-        hasher.update(rustc_output(&["-vV"])?);
+        hasher.update(rustc_info());
         hasher.update(env!("CARGO_PKG_VERSION"));
         Ok(hex::encode(hasher.finalize()))
     }
@@ -236,26 +236,36 @@ fn cell_cargo_command(dir: &Path) -> Command {
         .env("CARGO_TARGET_DIR", "target")
         .env("CARGO_BUILD_BUILD_DIR", "target")
         .env("RUSTFLAGS", "-Cprefer-dynamic")
-        .args(["--target", &host_target(), "--message-format=json"]);
+        .args(["--target", host_target(), "--message-format=json"]);
     command
 }
 
-pub fn host_target() -> String {
-    rustc_output(&["-vV"])
-        .ok()
-        .and_then(|out| {
-            out.lines()
-                .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
-        })
-        .unwrap_or_else(|| "x86_64-unknown-linux-gnu".to_owned())
+/// `rustc -vV`, asked once per process: the prelude's freshness stamp, the host target and
+/// the version `kernel_info` reports all come from it.
+fn rustc_info() -> &'static str {
+    static INFO: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    INFO.get_or_init(|| {
+        Command::new("rustc")
+            .arg("-vV")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
+    })
 }
 
-fn rustc_output(args: &[&str]) -> Result<String> {
-    let output = Command::new("rustc")
-        .args(args)
-        .output()
-        .context("running rustc")?;
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+fn rustc_field(prefix: &str) -> Option<&'static str> {
+    rustc_info()
+        .lines()
+        .find_map(|line| line.strip_prefix(prefix))
+}
+
+pub fn host_target() -> &'static str {
+    rustc_field("host: ").unwrap_or("x86_64-unknown-linux-gnu")
+}
+
+/// The compiler's version, e.g. `1.95.0`.
+pub fn rustc_release() -> &'static str {
+    rustc_field("release: ").unwrap_or("unknown")
 }
 
 fn write_if_changed(path: &Path, contents: &str) -> Result<()> {
