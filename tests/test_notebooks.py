@@ -2,6 +2,7 @@
 checked for its key outputs and exported to HTML."""
 
 import functools
+from collections import Counter
 import json
 import pathlib
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import tempfile
 
 import pytest
+from bs4 import BeautifulSoup
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -44,17 +46,53 @@ def result(cell, mime="text/plain"):
     return "".join(data) if isinstance(data, list) else data
 
 
+@functools.cache
+def export_html(notebook):
+    """The executed notebook exported as teachers do, parsed."""
+    _, out_dir = execute(notebook)
+    subprocess.run([JUPYTER, "nbconvert", "--to", "html", "--output-dir", out_dir, out_dir / notebook.name], check=True)
+    return BeautifulSoup((out_dir / (notebook.stem + ".html")).read_text(), "html.parser")
+
+
+def text(value):
+    return "".join(value) if isinstance(value, list) else value
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[n.stem for n in NOTEBOOKS])
 def test_notebook_runs_without_unexpected_errors(notebook):
-    nb, out_dir = execute(notebook)
+    nb, _ = execute(notebook)
     for cell in nb["cells"]:
         if cell["cell_type"] != "code":
             continue
         expected = "raises-exception" in cell.get("metadata", {}).get("tags", [])
         assert bool(outputs(cell, "error")) == expected, "".join(cell["source"])
-    html = out_dir / (notebook.stem + ".html")
-    subprocess.run([JUPYTER, "nbconvert", "--to", "html", "--output-dir", out_dir, out_dir / notebook.name], check=True)
-    assert html.stat().st_size > 0
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[n.stem for n in NOTEBOOKS])
+def test_html_export_shows_every_table_plot_and_image_offline(notebook):
+    nb, _ = execute(notebook)
+    expected = Counter()
+    for cell in nb["cells"]:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "image/svg+xml" in data:
+                expected["plots"] += 1
+            elif "image/png" in data:
+                expected["images"] += 1
+            elif "<table>" in text(data.get("text/html", "")):
+                expected["tables"] += text(data["text/html"]).count("<table>")
+    soup = export_html(notebook)
+    # Plots are inline SVG documents, images are embedded: nothing to fetch when offline.
+    plots = [svg for svg in soup.find_all("svg") if svg.get("xmlns") == "http://www.w3.org/2000/svg"]
+    assert len(plots) == expected["plots"]
+    for svg in plots:
+        assert svg.find("text") is not None and int(svg["width"]) > 100
+    images = soup.find_all("img")
+    assert len(images) == expected["images"]
+    assert all(img["src"].startswith("data:image/png;base64,") for img in images)
+    tables = soup.select(".ferrolab-table table")
+    assert len(tables) == expected["tables"]
+    assert all(table.find("td") is not None for table in tables)
 
 
 def test_tour_outputs():
@@ -77,3 +115,40 @@ def test_tour_outputs():
     markdown = shown[0]["data"]["text/markdown"]
     assert ("".join(markdown) if isinstance(markdown, list) else markdown) == "Step 3 of 3 done"
     assert result(cells["html"], "text/html") == "<b>HTML</b> renders as HTML"
+
+
+def stdout(cell):
+    return "".join(text(o["text"]) for o in outputs(cell, "stream") if o["name"] == "stdout")
+
+
+def test_arrays_outputs():
+    nb, _ = execute(ROOT / "notebooks" / "01-arrays.ipynb")
+    cells = cells_by_tag(nb)
+    assert result(cells["norm"]) == "5.0"
+    assert "perpendicular" in stdout(cells["dot"])
+    assert "(3, 4) @ (3, 4): shapes do not match" in stdout(cells["matmul"])
+    assert result(cells["broadcast"]).startswith("shape=(3, 4), dtype=f64")
+    normalised = result(cells["normalise"]).splitlines()
+    assert normalised[0] == "shape=(1000, 3), dtype=f64" and " ...," in normalised
+    for tag in ["hist", "svd", "low-rank"]:
+        assert "image/svg+xml" in outputs(cells[tag], "execute_result")[0]["data"], tag
+    assert "singular matrix" in stdout(cells["linalg"])
+    assert len(stdout(cells["svd"]).splitlines()) == 5
+    assert "strides [2000, 1]" in stdout(cells["layout"]) and "strides [1, 2000]" in stdout(cells["layout"])
+    for tag in ["timings", "matmul-timings"]:
+        assert len(stdout(cells[tag]).splitlines()) == 2, tag
+
+
+def test_dataframes_outputs():
+    nb, _ = execute(ROOT / "notebooks" / "02-dataframes.ipynb")
+    cells = cells_by_tag(nb)
+    penguins = result(cells["read"], "text/html")
+    assert "344 rows × 8 columns" in penguins and '<td class="null">null</td>' in penguins
+    assert "<td>…</td>" in penguins  # head and tail of a long frame
+    assert "plan:" in result(cells["lazy"])
+    every_species = result(cells["join"], "text/html")
+    assert "Emperor" in every_species and '<td class="null">null</td>' in every_species
+    assert "48 rows × 3 columns" in result(cells["resample"], "text/html")
+    for tag in ["bar", "scatter", "rolling"]:
+        assert "image/svg+xml" in outputs(cells[tag], "execute_result")[0]["data"], tag
+    assert "bytes" in stdout(cells["memory"])

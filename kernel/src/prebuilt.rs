@@ -128,10 +128,14 @@ impl Prebuilt {
         fs::copy(self.source.join("../Cargo.lock"), dir.join("Cargo.lock"))
             .context("copying Cargo.lock")?;
         let mut child = cell_cargo_command(&dir)
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .context("running cargo to build the prelude")?;
+        // Compiler errors come as JSON on stdout (evcxr's message format): read them on a
+        // thread, so that neither pipe fills while the other is read.
+        let stdout = child.stdout.take().expect("piped");
+        let errors = std::thread::spawn(move || compiler_errors(BufReader::new(stdout)));
         let mut last_lines = Vec::new();
         for line in BufReader::new(child.stderr.take().expect("piped")).lines() {
             let line = line?;
@@ -143,8 +147,13 @@ impl Prebuilt {
                 last_lines.remove(0);
             }
         }
+        let errors = errors.join().unwrap_or_default();
         if !child.wait()?.success() {
-            bail!("building the prelude failed:\n{}", last_lines.join("\n"));
+            bail!(
+                "building the prelude failed:\n{}{}",
+                errors.join(""),
+                last_lines.join("\n")
+            );
         }
         fs::write(self.stamp_path(), self.fingerprint()?)?;
         Ok(())
@@ -228,6 +237,19 @@ ferrolab = {prelude_dependency}
 }
 
 /// The cargo invocation evcxr 0.22 uses for a cell (`Config::cargo_command("build")`).
+/// The rendered text of each error in cargo's JSON messages.
+fn compiler_errors(messages: impl BufRead) -> Vec<String> {
+    messages
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(&line).ok())
+        .filter(|message| {
+            message["reason"] == "compiler-message" && message["message"]["level"] == "error"
+        })
+        .filter_map(|message| message["message"]["rendered"].as_str().map(str::to_owned))
+        .collect()
+}
+
 fn cell_cargo_command(dir: &Path) -> Command {
     let mut command = Command::new("cargo");
     command

@@ -23,8 +23,11 @@ use crate::report::{self, CellError};
 const DISPLAY_MARKER: &str = "FERROLAB_DISPLAY ";
 /// The prelude's panic hook reports a panic's message and location on this line.
 const PANIC_MARKER: &str = "FERROLAB_PANIC ";
-/// Run in every fresh evaluation process: the prelude in scope, its hooks installed.
-const SESSION_INIT: &str = "use ferrolab::prelude::*;\nferrolab::runtime::install();";
+/// Run in every fresh evaluation process: the prelude in scope, its hooks installed. The `?`
+/// turns on evcxr's `?` support now: evcxr enables it only after a cell fails to compile
+/// without it, and the first `df!(..)?` would otherwise lose its rich display to the retry.
+const SESSION_INIT: &str =
+    "use ferrolab::prelude::*;\nferrolab::runtime::install();\nOk::<(), std::fmt::Error>(())?;";
 
 /// What a cell produced, besides the streams already sent while it ran.
 pub enum Outcome {

@@ -7,8 +7,12 @@
 //! `clear_output` (see kernel/src/session.rs).
 
 use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::io::Cursor;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use base64::Engine;
+use image::{DynamicImage, GrayImage, ImageBuffer, ImageFormat, RgbImage, RgbaImage};
 use serde_json::json;
 
 const DISPLAY_MARKER: &str = "FERROLAB_DISPLAY";
@@ -100,6 +104,173 @@ text_wrappers! {
     Latex => "text/latex";
     /// An SVG image (the document must carry its `xmlns`).
     Svg => "image/svg+xml";
+}
+
+/// A PNG image, from its encoded bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Png(pub Vec<u8>);
+
+impl Png {
+    pub fn encode(image: &DynamicImage) -> image::ImageResult<Png> {
+        let mut bytes = Vec::new();
+        image.write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png)?;
+        Ok(Png(bytes))
+    }
+}
+
+impl Render for Png {
+    fn render(&self) -> MimeBundle {
+        let size = image::load_from_memory_with_format(&self.0, ImageFormat::Png)
+            .map(|image| format!("{}x{}", image.width(), image.height()))
+            .unwrap_or_else(|_| "unreadable".to_owned());
+        MimeBundle::plain(format!("<PNG image {size}, {} bytes>", self.0.len())).with(
+            "image/png",
+            base64::engine::general_purpose::STANDARD.encode(&self.0),
+        )
+    }
+}
+
+impl Render for DynamicImage {
+    fn render(&self) -> MimeBundle {
+        match Png::encode(self) {
+            Ok(png) => png.render(),
+            Err(err) => MimeBundle::plain(format!("<image that could not be encoded: {err}>")),
+        }
+    }
+}
+
+macro_rules! render_image_buffers {
+    ($($ty:ty),*) => {$(
+        impl Render for $ty {
+            fn render(&self) -> MimeBundle {
+                DynamicImage::from(self.clone()).render()
+            }
+        }
+    )*};
+}
+
+render_image_buffers!(
+    RgbImage,
+    RgbaImage,
+    GrayImage,
+    ImageBuffer<image::Rgb<f32>, Vec<f32>>
+);
+
+/// A table as notebooks show arrays and dataframes: a header (name and, for frames, dtype),
+/// an index column, `…` where rows or columns were left out, and a footer with the shape.
+pub(crate) struct Table {
+    /// One entry per shown column; `None` marks columns left out.
+    pub columns: Vec<Option<(String, Option<String>)>>,
+    /// One entry per shown row: its index label and cells; `None` marks rows left out.
+    pub rows: Vec<Option<(String, Vec<Cell>)>>,
+    pub footer: String,
+}
+
+pub(crate) enum Cell {
+    Value(String),
+    Null,
+    LeftOut,
+}
+
+impl Table {
+    pub fn html(&self) -> String {
+        let mut html = String::from(
+            "<div class=\"ferrolab-table\"><style>.ferrolab-table .dtype{color:#888;\
+             font-weight:normal;font-size:85%}.ferrolab-table .null{color:#999;\
+             font-style:italic}.ferrolab-table .footer{color:#666;margin-top:4px}</style>\
+             <table><thead><tr><th></th>",
+        );
+        for column in &self.columns {
+            match column {
+                Some((name, Some(dtype))) => write!(
+                    html,
+                    "<th>{}<br><span class=\"dtype\">{}</span></th>",
+                    escape(name),
+                    escape(dtype)
+                ),
+                Some((name, None)) => write!(html, "<th>{}</th>", escape(name)),
+                None => write!(html, "<th>…</th>"),
+            }
+            .unwrap();
+        }
+        html += "</tr></thead><tbody>";
+        for row in &self.rows {
+            match row {
+                Some((label, cells)) => {
+                    write!(html, "<tr><th>{}</th>", escape(label)).unwrap();
+                    for cell in cells {
+                        match cell {
+                            Cell::Value(value) => write!(html, "<td>{}</td>", escape(value)),
+                            Cell::Null => write!(html, "<td class=\"null\">null</td>"),
+                            Cell::LeftOut => write!(html, "<td>…</td>"),
+                        }
+                        .unwrap();
+                    }
+                }
+                None => {
+                    html += "<tr><th>…</th>";
+                    html += &"<td>…</td>".repeat(self.columns.len());
+                }
+            }
+            html += "</tr>";
+        }
+        write!(
+            html,
+            "</tbody></table><div class=\"footer\">{}</div></div>",
+            escape(&self.footer)
+        )
+        .unwrap();
+        html
+    }
+}
+
+/// The indices a display keeps of an axis of length `len`: all of them, or, when `cut`, the
+/// first and last `edge` (what NumPy and pandas do with long axes).
+pub(crate) fn kept_indices(len: usize, cut: bool, edge: usize) -> Vec<usize> {
+    if cut && len > 2 * edge {
+        (0..edge).chain(len - edge..len).collect()
+    } else {
+        (0..len).collect()
+    }
+}
+
+/// Positions into `kept` (indices kept of an axis), with `None` where a run was left out.
+pub(crate) fn with_gaps(kept: &[usize]) -> Vec<Option<usize>> {
+    let mut out = Vec::with_capacity(kept.len() + 1);
+    for (i, &index) in kept.iter().enumerate() {
+        if i > 0 && index != kept[i - 1] + 1 {
+            out.push(None);
+        }
+        out.push(Some(i));
+    }
+    out
+}
+
+/// A float as NumPy and pandas print one: at most 4 decimals without trailing zeros,
+/// scientific notation for very large or very small magnitudes.
+pub(crate) fn format_float(x: f64) -> String {
+    let magnitude = x.abs();
+    if x.is_nan() {
+        "NaN".to_owned()
+    } else if x.is_infinite() {
+        if x > 0.0 { "inf" } else { "-inf" }.to_owned()
+    } else if magnitude != 0.0 && !(1e-4..1e8).contains(&magnitude) {
+        format!("{x:.4e}")
+    } else {
+        let fixed = format!("{x:.4}");
+        let trimmed = fixed.trim_end_matches('0');
+        if trimmed.ends_with('.') {
+            format!("{trimmed}0")
+        } else {
+            trimmed.to_owned()
+        }
+    }
+}
+
+pub(crate) fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 static NEXT_DISPLAY_ID: AtomicU64 = AtomicU64::new(1);

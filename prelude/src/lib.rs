@@ -4,9 +4,22 @@
 //! as a Rust `dylib`, and cells link it dynamically (see kernel/src/prebuilt.rs for why).
 //! The libraries keep their own names and docs: Ferrolab adds to them, it doesn't rename.
 
+pub mod array;
 pub mod display;
+pub mod frame;
+pub mod linalg;
+pub mod plot;
 pub mod prelude;
+pub mod progress;
+pub mod random;
 pub mod runtime;
+pub mod tensor;
 
+pub use candle_core as candle;
+pub use candle_nn;
+pub use faer;
+pub use image;
 pub use ndarray;
+pub use plotters;
 pub use polars;
+pub use rand;

@@ -1,10 +1,22 @@
 //! The names every cell sees. Libraries are re-exported under the names their docs use.
 
-pub use ndarray::{array, s, Array, Array1, Array2, Array3, ArrayD, ArrayView1, ArrayView2, Axis};
+pub use ndarray::{
+    array, s, Array, Array1, Array2, Array3, ArrayD, ArrayView1, ArrayView2, Axis, Ix1, Ix2,
+    ShapeBuilder,
+};
 pub use polars::df;
 pub use polars::prelude::*;
 
+pub use candle_core::{DType, Device, Tensor};
+pub use image::{self, DynamicImage, GrayImage, RgbImage};
+
+pub use crate::array::ToFrame;
+pub use crate::array::ToImage;
 pub use crate::display::{
-    clear_output, display, DisplayHandle, Html, Latex, Markdown, MimeBundle, Render, Svg,
+    clear_output, display, DisplayHandle, Html, Latex, Markdown, MimeBundle, Png, Render, Svg,
 };
+pub use crate::plot::{Figure, Plot};
+pub use crate::progress::progress;
 pub use crate::runtime::{check_interrupt, InterruptibleExt};
+pub use crate::tensor::{IntoTensor, ToArray, ToTensor};
+pub use crate::{linalg, random};
