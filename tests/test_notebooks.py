@@ -1,6 +1,7 @@
 """Every course notebook executed as CI and teachers run them (jupyter nbconvert), then
 checked for its key outputs and exported to HTML."""
 
+import base64
 import functools
 from collections import Counter
 import json
@@ -82,14 +83,16 @@ def test_html_export_shows_every_table_plot_and_image_offline(notebook):
             elif "<table>" in text(data.get("text/html", "")):
                 expected["tables"] += text(data["text/html"]).count("<table>")
     soup = export_html(notebook)
-    # Plots are inline SVG documents, images are embedded: nothing to fetch when offline.
-    plots = [svg for svg in soup.find_all("svg") if svg.get("xmlns") == "http://www.w3.org/2000/svg"]
+    # nbconvert embeds plots and images as data URIs: nothing to fetch when offline.
+    sources = [img["src"] for img in soup.find_all("img")]
+    assert all(src.startswith("data:") for src in sources), [src[:60] for src in sources]
+    plots = [base64.b64decode(src.split(",", 1)[1]).decode() for src in sources if src.startswith("data:image/svg+xml;base64,")]
     assert len(plots) == expected["plots"]
     for svg in plots:
-        assert svg.find("text") is not None and int(svg["width"]) > 100
-    images = soup.find_all("img")
+        assert 'xmlns="http://www.w3.org/2000/svg"' in svg and "<text" in svg
+        assert "<image" not in svg or 'href="data:image/png;base64,' in svg
+    images = [src for src in sources if src.startswith("data:image/png;base64,")]
     assert len(images) == expected["images"]
-    assert all(img["src"].startswith("data:image/png;base64,") for img in images)
     tables = soup.select(".ferrolab-table table")
     assert len(tables) == expected["tables"]
     assert all(table.find("td") is not None for table in tables)

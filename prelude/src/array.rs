@@ -7,7 +7,9 @@ use image::{DynamicImage, GrayImage, RgbImage, RgbaImage};
 use ndarray::{ArrayBase, ArrayD, Axis, Data, Dimension, Ix2, Ix3, IxDyn};
 use polars::prelude::{Column, DataFrame, PolarsResult};
 
-use crate::display::{format_float, kept_indices, with_gaps, Cell, MimeBundle, Render, Table};
+use crate::display::{
+    equalize_decimals, format_float, kept_indices, with_gaps, Cell, MimeBundle, Render, Table,
+};
 
 /// An element type arrays display: its dtype's name and how one value is written.
 pub trait Element: Clone {
@@ -83,7 +85,7 @@ impl Summary {
                 .collect();
             view[IxDyn(&original)].format()
         });
-        Summary { shape, kept, cells }
+        Self::aligned(shape, kept, cells)
     }
 
     /// Per axis, the indices a display keeps of a value of this shape.
@@ -101,11 +103,12 @@ impl Summary {
         kept: Vec<Vec<usize>>,
         values: &ArrayD<A>,
     ) -> Self {
-        Summary {
-            shape,
-            kept,
-            cells: values.map(Element::format),
-        }
+        Self::aligned(shape, kept, values.map(Element::format))
+    }
+
+    fn aligned(shape: Vec<usize>, kept: Vec<Vec<usize>>, mut cells: ArrayD<String>) -> Self {
+        equalize_decimals(cells.iter_mut());
+        Summary { shape, kept, cells }
     }
 
     pub fn shape_text(&self) -> String {

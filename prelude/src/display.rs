@@ -173,6 +173,18 @@ pub(crate) enum Cell {
 }
 
 impl Table {
+    /// Aligns the decimals of each column's numbers.
+    pub fn equalize_columns(&mut self) {
+        for column in 0..self.columns.len() {
+            equalize_decimals(self.rows.iter_mut().flatten().filter_map(|(_, cells)| {
+                match cells.get_mut(column) {
+                    Some(Cell::Value(value)) => Some(value),
+                    _ => None,
+                }
+            }));
+        }
+    }
+
     pub fn html(&self) -> String {
         let mut html = String::from(
             "<div class=\"ferrolab-table\"><style>.ferrolab-table .dtype{color:#888;\
@@ -231,6 +243,23 @@ pub(crate) fn kept_indices(len: usize, cut: bool, edge: usize) -> Vec<usize> {
         (0..edge).chain(len - edge..len).collect()
     } else {
         (0..len).collect()
+    }
+}
+
+/// Pads decimal numbers with zeros to one number of decimals, as NumPy aligns an array and
+/// pandas a column (`1.5, 1.256` shows as `1.500, 1.256`). Other text is left as it is.
+pub(crate) fn equalize_decimals<'a>(cells: impl IntoIterator<Item = &'a mut String>) {
+    let mut decimal: Vec<&mut String> = cells
+        .into_iter()
+        .filter(|cell| {
+            cell.contains('.') && cell.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-')
+        })
+        .collect();
+    let places = |cell: &str| cell.len() - cell.find('.').expect("has a point") - 1;
+    let most = decimal.iter().map(|cell| places(cell)).max().unwrap_or(0);
+    for cell in &mut decimal {
+        let missing = most - places(cell);
+        cell.push_str(&"0".repeat(missing));
     }
 }
 

@@ -57,7 +57,7 @@ fn table(frame: &DataFrame, footer: String) -> Table {
         .into_iter()
         .map(|c| c.map(|c| kept_columns[c]))
         .collect();
-    Table {
+    let mut table = Table {
         columns: columns
             .iter()
             .map(|c| {
@@ -84,7 +84,9 @@ fn table(frame: &DataFrame, footer: String) -> Table {
             })
             .collect(),
         footer,
-    }
+    };
+    table.equalize_columns();
+    table
 }
 
 fn cell(value: polars::prelude::PolarsResult<AnyValue<'_>>) -> Cell {

@@ -10,6 +10,7 @@
 
 use std::sync::Once;
 
+use base64::Engine;
 use image::{DynamicImage, RgbImage};
 use ndarray::{Array2, ArrayBase, Data, Ix1, Ix2};
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
@@ -470,6 +471,7 @@ impl Plot {
     fn draw<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, plotters::coord::Shift>,
+        rasters: &mut Rasters,
     ) -> Result<(), String> {
         let (x, y) = (self.x_range(), self.y_range());
         let mut builder = ChartBuilder::on(area);
@@ -481,16 +483,29 @@ impl Plot {
             builder.caption(title, (FONT, 17).into_font().color(&TEXT));
         }
         match (self.log_x, self.log_y) {
-            (false, false) => self.draw_axes(&mut builder, x.0..x.1, y.0..y.1),
-            (true, false) => self.draw_axes(&mut builder, (x.0..x.1).log_scale(), y.0..y.1),
-            (false, true) => self.draw_axes(&mut builder, x.0..x.1, (y.0..y.1).log_scale()),
-            (true, true) => {
-                self.draw_axes(&mut builder, (x.0..x.1).log_scale(), (y.0..y.1).log_scale())
+            (false, false) => self.draw_axes(&mut builder, x.0..x.1, y.0..y.1, rasters),
+            (true, false) => {
+                self.draw_axes(&mut builder, (x.0..x.1).log_scale(), y.0..y.1, rasters)
             }
+            (false, true) => {
+                self.draw_axes(&mut builder, x.0..x.1, (y.0..y.1).log_scale(), rasters)
+            }
+            (true, true) => self.draw_axes(
+                &mut builder,
+                (x.0..x.1).log_scale(),
+                (y.0..y.1).log_scale(),
+                rasters,
+            ),
         }
     }
 
-    fn draw_axes<DB, X, Y>(&self, builder: &mut ChartBuilder<DB>, x: X, y: Y) -> Result<(), String>
+    fn draw_axes<DB, X, Y>(
+        &self,
+        builder: &mut ChartBuilder<DB>,
+        x: X,
+        y: Y,
+        rasters: &mut Rasters,
+    ) -> Result<(), String>
     where
         DB: DrawingBackend,
         X: AsRangedCoord<Value = f64>,
@@ -520,7 +535,7 @@ impl Plot {
             (None, None) => tick(*v),
         };
         let format_y = |v: &f64| match cell_grid {
-            Some((rows, _)) => cell_index(rows as f64 - 1.0 - v),
+            Some(_) => cell_index(-v),
             None => tick(*v),
         };
         let mut mesh = chart.configure_mesh();
@@ -643,7 +658,7 @@ impl Plot {
                     y,
                     colors,
                 } => {
-                    draw_raster(&mut chart, values, *x, *y, *colors)?;
+                    draw_raster(&mut chart, values, *x, *y, *colors, rasters)?;
                 }
             }
         }
@@ -711,6 +726,7 @@ impl Figure {
     fn draw<DB: DrawingBackend>(
         &self,
         root: DrawingArea<DB, plotters::coord::Shift>,
+        rasters: &mut Rasters,
     ) -> Result<(), String> {
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let root = match &self.title {
@@ -720,7 +736,7 @@ impl Figure {
             None => root,
         };
         for (plot, area) in self.panels.iter().zip(root.split_evenly(self.grid())) {
-            plot.draw(&area)?;
+            plot.draw(&area, rasters)?;
         }
         root.present().map_err(|e| e.to_string())
     }
@@ -729,8 +745,9 @@ impl Figure {
     pub fn to_svg(&self) -> Result<String, String> {
         register_font();
         let mut svg = String::new();
-        self.draw(SVGBackend::with_string(&mut svg, self.pixels()).into_drawing_area())?;
-        Ok(svg)
+        let mut rasters = Rasters { embed: true, ..Rasters::default() };
+        self.draw(SVGBackend::with_string(&mut svg, self.pixels()).into_drawing_area(), &mut rasters)?;
+        Ok(embed_rasters(svg, &rasters.images))
     }
 
     /// The figure as an RGB image.
@@ -738,7 +755,8 @@ impl Figure {
         register_font();
         let (width, height) = self.pixels();
         let mut pixels = vec![0; width as usize * height as usize * 3];
-        self.draw(BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area())?;
+        let backend = BitMapBackend::with_buffer(&mut pixels, (width, height));
+        self.draw(backend.into_drawing_area(), &mut Rasters::default())?;
         RgbImage::from_raw(width, height, pixels)
             .map(DynamicImage::ImageRgb8)
             .ok_or_else(|| "plot buffer has the wrong size".to_owned())
@@ -832,13 +850,14 @@ fn points<X: Values + ?Sized, Y: Values + ?Sized>(x: &X, y: &Y) -> Vec<(f64, f64
         .collect()
 }
 
-/// A raster over `0..cols × 0..rows`, one cell per entry, centred on integer ticks.
+/// A raster of one cell per entry, centred on whole numbers: column `j` at `x = j` and row
+/// `i` at `y = -i`, so that row 0 is at the top and ticks count rows downwards.
 fn cells(values: Array2<f64>, colors: Colors) -> Layer {
     let (rows, cols) = values.dim();
     Layer::Raster {
         values,
         x: (-0.5, cols as f64 - 0.5),
-        y: (-0.5, rows as f64 - 0.5),
+        y: (0.5 - rows as f64, 0.5),
         colors,
     }
 }
@@ -921,14 +940,27 @@ fn distinct(classes: &[String]) -> Vec<String> {
     seen
 }
 
-/// Draws a raster as runs of equal colour, one rectangle a run: a decision boundary on a
-/// 150 × 150 grid is a few hundred rectangles in the SVG rather than 22,500.
+/// How a figure's rasters reach the output. A bitmap gets their cells as rectangles. An SVG
+/// gets a placeholder rectangle of a reserved colour for each, which `embed_rasters` then
+/// replaces with the raster as a PNG `<image>`: a 60 × 80 picture is one element, not 4,800.
+#[derive(Default)]
+struct Rasters {
+    embed: bool,
+    images: Vec<RgbImage>,
+}
+
+/// Placeholder fills are `#FE00nn`, `nn` the raster's number: colours no palette uses.
+fn placeholder(index: usize) -> RGBColor {
+    RGBColor(254, 0, index as u8)
+}
+
 fn draw_raster<DB, X, Y>(
     chart: &mut ChartContext<DB, Cartesian2d<X, Y>>,
     values: &Array2<f64>,
     (x0, x1): (f64, f64),
     (y0, y1): (f64, f64),
     colors: Colors,
+    rasters: &mut Rasters,
 ) -> Result<(), String>
 where
     DB: DrawingBackend,
@@ -936,67 +968,100 @@ where
     Y: Ranged<ValueType = f64>,
 {
     let (rows, cols) = values.dim();
-    let (low, high) = bounds(values.iter().copied()).unwrap_or((0.0, 1.0));
+    let cell_colors = raster_colors(values, colors);
     let (dx, dy) = ((x1 - x0) / cols as f64, (y1 - y0) / rows as f64);
-    let span = (high - low).max(1e-12);
-    // Continuous colours in 64 steps: invisible to the eye, and neighbouring cells merge into
-    // one rectangle far more often.
-    let level = |v: f64| (((v - low) / span) * 63.0).round() / 63.0;
-    let color_of = |v: f64| -> RGBColor {
-        match colors {
-            Colors::Viridis { .. } => ViridisRGB.get_color_normalized(level(v), 0.0, 1.0),
-            Colors::GreyReversed => {
-                let grey = (255.0 * (1.0 - level(v))) as u8;
-                RGBColor(grey, grey, grey)
-            }
-            Colors::Bands(levels) => {
-                let band = (((v - low) / span) * levels as f64)
-                    .floor()
-                    .min(levels as f64 - 1.0);
-                ViridisRGB.get_color_normalized((band + 0.5) / levels as f64, 0.0, 1.0)
-            }
-            Colors::Classes => {
-                let RGBColor(r, g, b) = PALETTE[(v.round().max(0.0) as usize) % PALETTE.len()];
-                let light = |c: u8| (c as f64 * 0.35 + 255.0 * 0.65) as u8;
-                RGBColor(light(r), light(g), light(b))
+    if rasters.embed && rasters.images.len() < 256 {
+        let fill = placeholder(rasters.images.len());
+        let pixels = cell_colors.iter().flat_map(|&RGBColor(r, g, b)| [r, g, b]).collect();
+        rasters.images.push(RgbImage::from_raw(cols as u32, rows as u32, pixels).expect("rows × cols"));
+        chart
+            .draw_series([Rectangle::new([(x0, y1), (x1, y0)], fill.filled())])
+            .map_err(|e| e.to_string())?;
+    } else {
+        let mut runs = Vec::new();
+        for (row, line) in cell_colors.outer_iter().enumerate() {
+            let top = y1 - row as f64 * dy;
+            let mut start = 0;
+            for col in 1..=cols {
+                if col == cols || line[col] != line[start] {
+                    let rect = [(x0 + start as f64 * dx, top), (x0 + col as f64 * dx, top - dy)];
+                    runs.push(Rectangle::new(rect, line[start].filled()));
+                    start = col;
+                }
             }
         }
-    };
-    let mut runs = Vec::new();
-    for (row, line) in values.outer_iter().enumerate() {
-        let top = y1 - row as f64 * dy;
-        let mut start = 0;
-        for col in 1..=cols {
-            if col == cols || color_of(line[col]) != color_of(line[start]) {
-                let rect = [
-                    (x0 + start as f64 * dx, top),
-                    (x0 + col as f64 * dx, top - dy),
-                ];
-                runs.push(Rectangle::new(rect, color_of(line[start]).filled()));
-                start = col;
-            }
-        }
+        chart.draw_series(runs).map_err(|e| e.to_string())?;
     }
-    chart.draw_series(runs).map_err(|e| e.to_string())?;
     if colors == (Colors::Viridis { annotate: true }) {
         let labels = values.indexed_iter().map(|((row, col), &v)| {
-            let RGBColor(r, g, b) = color_of(v);
+            let RGBColor(r, g, b) = cell_colors[[row, col]];
             let luminance = 0.299 * f64::from(r) + 0.587 * f64::from(g) + 0.114 * f64::from(b);
-            let dark = luminance < 128.0;
             let style = (FONT, 12)
                 .into_font()
-                .color(if dark { &WHITE } else { &BLACK })
+                .color(if luminance < 128.0 { &WHITE } else { &BLACK })
                 .pos(plotters::style::text_anchor::Pos::new(
                     plotters::style::text_anchor::HPos::Center,
                     plotters::style::text_anchor::VPos::Center,
                 ));
-            Text::new(
-                format_float(v),
-                (x0 + (col as f64 + 0.5) * dx, y1 - (row as f64 + 0.5) * dy),
-                style,
-            )
+            let centre = (x0 + (col as f64 + 0.5) * dx, y1 - (row as f64 + 0.5) * dy);
+            Text::new(format_float(v), centre, style)
         });
         chart.draw_series(labels).map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+fn raster_colors(values: &Array2<f64>, colors: Colors) -> Array2<RGBColor> {
+    let (low, high) = bounds(values.iter().copied()).unwrap_or((0.0, 1.0));
+    let span = (high - low).max(1e-12);
+    let fraction = |v: f64| ((v - low) / span).clamp(0.0, 1.0);
+    values.mapv(|v| match colors {
+        Colors::Viridis { .. } => ViridisRGB.get_color_normalized(fraction(v), 0.0, 1.0),
+        Colors::GreyReversed => {
+            let grey = (255.0 * (1.0 - fraction(v))).round() as u8;
+            RGBColor(grey, grey, grey)
+        }
+        Colors::Bands(levels) => {
+            let band = (fraction(v) * levels as f64).floor().min(levels as f64 - 1.0);
+            ViridisRGB.get_color_normalized((band + 0.5) / levels as f64, 0.0, 1.0)
+        }
+        Colors::Classes => {
+            let RGBColor(r, g, b) = PALETTE[(v.round().max(0.0) as usize) % PALETTE.len()];
+            let light = |c: u8| (f64::from(c) * 0.35 + 255.0 * 0.65) as u8;
+            RGBColor(light(r), light(g), light(b))
+        }
+    })
+}
+
+/// Replaces each raster's placeholder `<rect>` in plotters' SVG by an `<image>` of the same
+/// box holding the raster as a PNG, drawn with crisp cells.
+fn embed_rasters(svg: String, images: &[RgbImage]) -> String {
+    let mut svg = svg;
+    for (index, image) in images.iter().enumerate() {
+        let RGBColor(r, g, b) = placeholder(index);
+        let fill = format!("fill=\"#{r:02X}{g:02X}{b:02X}\"");
+        let Some(at) = svg.find(&fill) else { continue };
+        let (Some(start), Some(end)) = (svg[..at].rfind("<rect"), svg[at..].find("/>")) else { continue };
+        let rect = &svg[start..at + end];
+        let attribute = |name: &str| -> String {
+            let key = format!(" {name}=\"");
+            rect.find(&key)
+                .and_then(|i| rect[i + key.len()..].split('"').next())
+                .unwrap_or("0")
+                .to_owned()
+        };
+        let png = Png::encode(&DynamicImage::ImageRgb8(image.clone()))
+            .map(|png| base64::engine::general_purpose::STANDARD.encode(png.0))
+            .unwrap_or_default();
+        let element = format!(
+            "<image x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" preserveAspectRatio=\"none\" \
+             style=\"image-rendering:pixelated\" href=\"data:image/png;base64,{png}\"/>",
+            attribute("x"),
+            attribute("y"),
+            attribute("width"),
+            attribute("height"),
+        );
+        svg.replace_range(start..at + end + 2, &element);
+    }
+    svg
 }
