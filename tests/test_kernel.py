@@ -50,6 +50,16 @@ def test_panic_is_an_error_and_keeps_variables(kernel):
     assert kernel.run("kept + 1").result() == "42"
 
 
+def test_question_mark_error_is_an_error_like_an_exception(kernel):
+    kernel.run("let before = 7;")
+    run = kernel.run('let text = std::fs::read_to_string("/no/such/file")?;\ntext')
+    content = run.error()
+    assert content["ename"] == "Error"
+    assert content["evalue"] == "No such file or directory (os error 2)"
+    assert run.of_type("error")[0]["content"]["evalue"] == content["evalue"]
+    assert kernel.run("before").result() == "7"
+
+
 def test_abort_restarts_the_process_and_names_lost_variables(kernel):
     kernel.run("fn twice(x: i32) -> i32 { 2 * x }\nlet doomed = 5;")
     content = kernel.run("std::process::abort();").error()

@@ -151,6 +151,8 @@ def test_large_array_is_summarised_like_numpy(kernel):
 
 
 def test_dataframe_renders_as_a_pandas_style_table(kernel):
+    # The module's first `?`: its value still renders richly (evcxr's `?` support is on from
+    # the session's start, not switched on by a failed first compile).
     run = kernel.run('df!("name" => ["ada", "grace", "linus"], "score" => [Some(1.5), None, Some(3.0)])?')
     html = run.result("text/html")
     assert "<th>name<br><span class=\"dtype\">str</span></th>" in html

@@ -10,6 +10,7 @@ mod history;
 mod kernel;
 mod prebuilt;
 mod publish;
+mod relay;
 mod report;
 mod session;
 mod syntax;
@@ -24,6 +25,7 @@ fn main() -> Result<()> {
     if cellbuild::invoked_as_hook() {
         cellbuild::run_hook();
     }
+    relay::install_in_evaluation_process();
     evcxr::runtime_hook();
 
     let args: Vec<String> = std::env::args().skip(1).collect();

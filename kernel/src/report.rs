@@ -121,6 +121,16 @@ pub fn panic(panic: &PanicReport, generated: &str, cell: &str) -> CellError {
     error
 }
 
+/// A `?` in the cell returned an error; evcxr has printed it on stderr, above.
+pub fn returned_error(message: &str) -> CellError {
+    let mut error = CellError::new("Error", message);
+    error.traceback = vec![
+        format!("{RED}{BOLD}Error{RESET}: {message}"),
+        "returned by `?` in this cell; variables it defined are not kept.".to_owned(),
+    ];
+    error
+}
+
 /// The evaluation process died (abort, segfault, stack overflow, exit, interrupt). A fresh
 /// one has been started; the variables are gone, items, `use`s and `:dep`s are not.
 pub fn process_lost(

@@ -66,6 +66,10 @@ const CELL_OUTPUT_LIMIT_BYTES: usize = 1024 * 1024;
 #[derive(Default)]
 struct Sink {
     panic: Option<PanicReport>,
+    /// A `?` in the cell returned an error (see relay.rs).
+    user_error: bool,
+    /// The cell's last line on stderr: where evcxr prints a `?` error.
+    last_stderr_line: String,
     budget: OutputBudget,
 }
 
@@ -266,6 +270,8 @@ impl Session {
         {
             let mut sink = self.sink.lock().unwrap();
             sink.panic = None;
+            sink.user_error = false;
+            sink.last_stderr_line.clear();
             sink.budget = OutputBudget::default();
         }
         self.interrupter.begin_cell();
@@ -279,14 +285,19 @@ impl Session {
                 .collect();
             trace(&format!("cell phases: {}", phases.join(", ")));
         }
-        let panic = self.wait_for_output().panic.take();
+        let (panic, user_error) = {
+            let mut sink = self.wait_for_output();
+            let user_error = sink.user_error.then(|| sink.last_stderr_line.clone());
+            (sink.panic.take(), user_error)
+        };
         match result {
-            Ok(outputs) => match panic {
-                Some(panic) => {
+            Ok(outputs) => match (panic, user_error) {
+                (Some(panic), _) => {
                     let source = self.context.last_source().unwrap_or_default();
                     Outcome::Error(report::panic(&panic, &source, code))
                 }
-                None => Outcome::Value(outputs.content_by_mime_type.into_iter().collect()),
+                (None, Some(message)) => Outcome::Error(report::returned_error(&message)),
+                (None, None) => Outcome::Value(outputs.content_by_mime_type.into_iter().collect()),
             },
             Err(evcxr::Error::SubprocessTerminated(message)) => {
                 let interrupted = self.interrupter.killed.load(Ordering::SeqCst);
@@ -433,6 +444,8 @@ fn spawn_forwarder(
                 Ok(line) => {
                     if let Some(json) = line.strip_prefix(PANIC_MARKER) {
                         guard.panic = serde_json::from_str(json).ok();
+                    } else if line == crate::relay::USER_ERROR_MARKER {
+                        guard.user_error = true;
                     } else if let Some(json) = line.strip_prefix(DISPLAY_MARKER) {
                         // Keep the order: text printed before a display goes out before it.
                         if !text.is_empty() {
@@ -442,6 +455,9 @@ fn spawn_forwarder(
                             emit(Output::Display(message));
                         }
                     } else if let Some(kept) = guard.budget.take(&line) {
+                        if is_stderr && !line.trim().is_empty() {
+                            guard.last_stderr_line = line.clone();
+                        }
                         text += kept;
                         text.push('\n');
                     }

@@ -252,7 +252,10 @@ pub(crate) fn equalize_decimals<'a>(cells: impl IntoIterator<Item = &'a mut Stri
     let mut decimal: Vec<&mut String> = cells
         .into_iter()
         .filter(|cell| {
-            cell.contains('.') && cell.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-')
+            cell.contains('.')
+                && cell
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
         })
         .collect();
     let places = |cell: &str| cell.len() - cell.find('.').expect("has a point") - 1;

@@ -745,8 +745,14 @@ impl Figure {
     pub fn to_svg(&self) -> Result<String, String> {
         register_font();
         let mut svg = String::new();
-        let mut rasters = Rasters { embed: true, ..Rasters::default() };
-        self.draw(SVGBackend::with_string(&mut svg, self.pixels()).into_drawing_area(), &mut rasters)?;
+        let mut rasters = Rasters {
+            embed: true,
+            ..Rasters::default()
+        };
+        self.draw(
+            SVGBackend::with_string(&mut svg, self.pixels()).into_drawing_area(),
+            &mut rasters,
+        )?;
         Ok(embed_rasters(svg, &rasters.images))
     }
 
@@ -972,8 +978,13 @@ where
     let (dx, dy) = ((x1 - x0) / cols as f64, (y1 - y0) / rows as f64);
     if rasters.embed && rasters.images.len() < 256 {
         let fill = placeholder(rasters.images.len());
-        let pixels = cell_colors.iter().flat_map(|&RGBColor(r, g, b)| [r, g, b]).collect();
-        rasters.images.push(RgbImage::from_raw(cols as u32, rows as u32, pixels).expect("rows × cols"));
+        let pixels = cell_colors
+            .iter()
+            .flat_map(|&RGBColor(r, g, b)| [r, g, b])
+            .collect();
+        rasters
+            .images
+            .push(RgbImage::from_raw(cols as u32, rows as u32, pixels).expect("rows × cols"));
         chart
             .draw_series([Rectangle::new([(x0, y1), (x1, y0)], fill.filled())])
             .map_err(|e| e.to_string())?;
@@ -984,7 +995,10 @@ where
             let mut start = 0;
             for col in 1..=cols {
                 if col == cols || line[col] != line[start] {
-                    let rect = [(x0 + start as f64 * dx, top), (x0 + col as f64 * dx, top - dy)];
+                    let rect = [
+                        (x0 + start as f64 * dx, top),
+                        (x0 + col as f64 * dx, top - dy),
+                    ];
                     runs.push(Rectangle::new(rect, line[start].filled()));
                     start = col;
                 }
@@ -1022,7 +1036,9 @@ fn raster_colors(values: &Array2<f64>, colors: Colors) -> Array2<RGBColor> {
             RGBColor(grey, grey, grey)
         }
         Colors::Bands(levels) => {
-            let band = (fraction(v) * levels as f64).floor().min(levels as f64 - 1.0);
+            let band = (fraction(v) * levels as f64)
+                .floor()
+                .min(levels as f64 - 1.0);
             ViridisRGB.get_color_normalized((band + 0.5) / levels as f64, 0.0, 1.0)
         }
         Colors::Classes => {
@@ -1041,7 +1057,9 @@ fn embed_rasters(svg: String, images: &[RgbImage]) -> String {
         let RGBColor(r, g, b) = placeholder(index);
         let fill = format!("fill=\"#{r:02X}{g:02X}{b:02X}\"");
         let Some(at) = svg.find(&fill) else { continue };
-        let (Some(start), Some(end)) = (svg[..at].rfind("<rect"), svg[at..].find("/>")) else { continue };
+        let (Some(start), Some(end)) = (svg[..at].rfind("<rect"), svg[at..].find("/>")) else {
+            continue;
+        };
         let rect = &svg[start..at + end];
         let attribute = |name: &str| -> String {
             let key = format!(" {name}=\"");
