@@ -9,7 +9,7 @@
 //! - Cargo only reuses artifacts built with the exact same command, profile and flags. So the
 //!   prebuild runs the very command evcxr runs for a cell (same Cargo.toml profile, same
 //!   RUSTFLAGS, same `--target`), and `$FERROLAB_HOME/.cargo/config.toml` makes every
-//!   dependency optimized while cells stay at opt-level 0.
+//!   dependency optimized while cells are compiled at a low opt-level.
 //! - Each session gets its own target directory (cells of two sessions would overwrite each
 //!   other's `libctx.so`), made of hard links to the big artifacts and copies of the small
 //!   bookkeeping files that cargo rewrites: milliseconds, no disk cost.
@@ -22,9 +22,11 @@ use std::process::{Command, Stdio};
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 
-/// The opt-level cells are compiled at: they are glue around optimized prelude calls, and
-/// every level above 0 costs compile time in every cell. `:opt 2` raises it per session.
-pub const CELL_OPT_LEVEL: &str = "0";
+/// The opt-level cells are compiled at. Generic library code (ndarray's arithmetic, polars'
+/// builders) is compiled in the cell that uses it, so at 0 `&a + &b` on a million floats took
+/// 29 ms; at 1 it takes 0.8 ms, and cells compiled no slower (docs/performance.md).
+/// `:opt 0|2` changes it per session.
+pub const CELL_OPT_LEVEL: &str = "1";
 
 /// Profile overrides for everything built under `$FERROLAB_HOME`: dependencies (the prelude
 /// and whatever `:dep` adds) are optimized; only the cell crate itself is not.
@@ -100,6 +102,7 @@ impl Prebuilt {
             hasher.update(path.to_string_lossy().as_bytes());
             hasher.update(fs::read(&path).with_context(|| format!("reading {}", path.display()))?);
         }
+        hasher.update(cell_manifest(&self.dependency()));
         hasher.update(rustc_info());
         hasher.update(env!("CARGO_PKG_VERSION"));
         Ok(hex::encode(hasher.finalize()))
