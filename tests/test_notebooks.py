@@ -140,6 +140,10 @@ def test_arrays_outputs():
     assert "strides [2000, 1]" in stdout(cells["layout"]) and "strides [1, 2000]" in stdout(cells["layout"])
     for tag in ["timings", "matmul-timings"]:
         assert len(stdout(cells[tag]).splitlines()) == 2, tag
+    # The progress bar was updated in place: one output in the saved notebook, at its end.
+    bars = outputs(cells["rank-errors"], "display_data")
+    assert len(bars) == 1
+    assert text(bars[0]["data"]["text/plain"]).startswith("ranks: 100% |") and "60/60" in text(bars[0]["data"]["text/plain"])
 
 
 def test_dataframes_outputs():
@@ -155,3 +159,5 @@ def test_dataframes_outputs():
     for tag in ["bar", "scatter", "rolling"]:
         assert "image/svg+xml" in outputs(cells[tag], "execute_result")[0]["data"], tag
     assert "bytes" in stdout(cells["memory"])
+    csv_size, parquet_size = (int(line.split()[1]) for line in stdout(cells["parquet"]).splitlines())
+    assert parquet_size < csv_size

@@ -46,6 +46,7 @@ def test_linalg_matches_numpy(kernel):
         for name, value in inputs.items()
     )
     code = setup + """
+use linalg::Norm;
 fn rows<T: Clone>(a: &Array2<T>) -> Vec<Vec<T>> { a.outer_iter().map(|r| r.to_vec()).collect() }
 println!("matmul {:?}", rows(&linalg::matmul(&tall, &square.slice(s![..4, ..])).unwrap()));
 println!("solve {:?}", linalg::solve(&square, &b).unwrap().to_vec());
@@ -70,13 +71,14 @@ let (q, r) = linalg::qr(&tall).unwrap();
 println!("qr_r_abs {:?}", rows(&r.mapv(f64::abs)));
 println!("qr_reconstruction {:?}", rows(&q.dot(&r)));
 println!("norm {:?}", linalg::norm(&tall));
+println!("matrix_norms {:?}", [Norm::Fro, Norm::Nuc, Norm::One, Norm::Two, Norm::Inf].map(|ord| linalg::matrix_norm(&tall, ord).unwrap()));
 println!("pinv {:?}", rows(&linalg::pinv(&rank_deficient).unwrap()));
 println!("lstsq {:?}", linalg::lstsq(&tall, &b_tall).unwrap().to_vec());
 println!("lstsq_rank_deficient {:?}", linalg::lstsq(&rank_deficient, &array![1.0, 2.0, 3.5]).unwrap().to_vec());
 """
     got = printed_values(kernel.run("{\n" + code + "\n}"))
     for name in ["matmul", "solve", "solve_matrix", "inv", "det", "singular_values", "eigh_values",
-                 "eig_values_sorted", "cholesky", "qr_r_abs", "norm", "pinv", "lstsq", "lstsq_rank_deficient"]:
+                 "eig_values_sorted", "cholesky", "qr_r_abs", "norm", "matrix_norms", "pinv", "lstsq", "lstsq_rank_deficient"]:
         assert max_difference(got[name], REFERENCE[name]) < 1e-9, name
     assert max_difference(got["svd_reconstruction"], inputs["tall"]) < 1e-12
     assert max_difference(got["qr_reconstruction"], inputs["tall"]) < 1e-12
@@ -266,6 +268,11 @@ def test_images_and_image_shaped_arrays_render_as_png(kernel):
     assert "PNG image 6x4" in rgb.result()
     bad = kernel.run("Array3::<u8>::zeros((4, 6, 2)).to_image().unwrap_err()")
     assert "1, 3 or 4 channels" in bad.result()
+    # Tensors as PyTorch lays out images: (channels, height, width).
+    chw = kernel.run("Tensor::zeros((3, 5, 7), DType::U8, &Device::Cpu)?.to_image().unwrap()")
+    assert "PNG image 7x5" in chw.result()
+    gray = kernel.run("Tensor::rand(0f32, 1f32, (9, 4), &Device::Cpu)?.to_image().unwrap()")
+    assert "PNG image 4x9" in gray.result()
 
 
 def test_progress_bar_updates_one_display_in_place(kernel):

@@ -8,7 +8,7 @@ use std::fmt;
 
 use faer::linalg::solvers::{DenseSolveCore, Solve};
 use faer::{MatRef, Side};
-use ndarray::{Array1, Array2, ArrayBase, ArrayView2, Data, Dimension, Ix2};
+use ndarray::{Array1, Array2, ArrayBase, ArrayView2, Axis, Data, Dimension, Ix2};
 
 /// The complex numbers `eig` returns (`num_complex::Complex<f64>`).
 pub use faer::c64;
@@ -190,6 +190,45 @@ fn cholesky_view(a: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
 /// The 2-norm of a vector, the Frobenius norm of a matrix (`numpy.linalg.norm(a)`).
 pub fn norm<S: Data<Elem = f64>, D: Dimension>(a: &ArrayBase<S, D>) -> f64 {
     a.iter().map(|x| x * x).sum::<f64>().sqrt()
+}
+
+/// A matrix norm, as `numpy.linalg.norm(a, ord)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Norm {
+    /// `ord='fro'`: the square root of the sum of squares, what [`norm`] gives.
+    Fro,
+    /// `ord='nuc'`: the sum of the singular values.
+    Nuc,
+    /// `ord=1`: the largest sum of absolute values of a column.
+    One,
+    /// `ord=2`: the largest singular value.
+    Two,
+    /// `ord=inf`: the largest sum of absolute values of a row.
+    Inf,
+}
+
+/// The matrix norm `ord` of `a`: `linalg::matrix_norm(&a, Norm::Two)?`.
+pub fn matrix_norm<S: Data<Elem = f64>>(a: &ArrayBase<S, Ix2>, ord: Norm) -> Result<f64> {
+    matrix_norm_view(a.view(), ord)
+}
+
+fn matrix_norm_view(a: ArrayView2<'_, f64>, ord: Norm) -> Result<f64> {
+    let largest_abs_sum = |axis: usize| {
+        a.map_axis(Axis(axis), |line| line.iter().map(|x| x.abs()).sum::<f64>())
+            .fold(0.0, |most: f64, &sum| most.max(sum))
+    };
+    let singular_values = || {
+        faer_view(&a)
+            .singular_values()
+            .map_err(|_| LinalgError::NoConvergence("SVD"))
+    };
+    Ok(match ord {
+        Norm::Fro => norm(&a),
+        Norm::Nuc => singular_values()?.iter().sum(),
+        Norm::Two => singular_values()?.first().copied().unwrap_or(0.0),
+        Norm::One => largest_abs_sum(0),
+        Norm::Inf => largest_abs_sum(1),
+    })
 }
 
 /// The Moore-Penrose pseudo-inverse, through the SVD; singular values below

@@ -1,4 +1,6 @@
-//! The names every cell sees. Libraries are re-exported under the names their docs use.
+//! The names every cell sees. Libraries are re-exported under the names their docs use:
+//! `ndarray::Zip`, `polars::prelude::*`, `candle_nn::Linear`, `plotters::prelude::*` work as
+//! written there.
 
 pub use ndarray::{
     array, s, Array, Array1, Array2, Array3, ArrayD, ArrayView1, ArrayView2, Axis, Ix1, Ix2,
@@ -20,3 +22,6 @@ pub use crate::progress::progress;
 pub use crate::runtime::{check_interrupt, InterruptibleExt};
 pub use crate::tensor::{IntoTensor, ToArray, ToTensor};
 pub use crate::{linalg, random};
+
+pub use candle_core::{self, self as candle};
+pub use {candle_nn, ndarray, plotters, polars, rand};

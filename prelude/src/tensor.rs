@@ -1,11 +1,12 @@
 //! candle tensors in notebooks: PyTorch-style display, and conversions from and to ndarray
 //! and polars.
 
-use candle_core::{Device, DeviceLocation, Tensor, WithDType};
-use ndarray::{Array, ArrayBase, ArrayD, Data, Dimension, IxDyn};
+use candle_core::{DType, Device, DeviceLocation, Tensor, WithDType};
+use image::DynamicImage;
+use ndarray::{Array, ArrayBase, ArrayD, Data, Dimension, Ix2, Ix3, IxDyn};
 use polars::prelude::{DataFrame, Float32Type, IndexOrder};
 
-use crate::array::Summary;
+use crate::array::{Element, Summary, ToImage};
 use crate::display::{MimeBundle, Render};
 
 impl Render for Tensor {
@@ -94,6 +95,45 @@ impl<A: WithDType, D: Dimension> IntoTensor for Array<A, D> {
                 Tensor::from_slice(&values[offset..offset + len], shape, device)
             }
         }
+    }
+}
+
+/// Tensors shaped like images as `image` images: `(height, width)`, `(channels, height,
+/// width)` as PyTorch lays them out, or `(height, width, channels)`. `u8` values are taken
+/// as they are, others scaled from their min..max.
+impl ToImage for Tensor {
+    fn to_image(&self) -> Result<DynamicImage, String> {
+        let hwc = match self.dims() {
+            [channels, _, width]
+                if matches!(channels, 1 | 3 | 4) && !matches!(width, 1 | 3 | 4) =>
+            {
+                self.permute((1, 2, 0))
+            }
+            _ => Ok(self.clone()),
+        }
+        .map_err(|e| e.to_string())?;
+        match self.dtype() {
+            DType::U8 => image_of::<u8>(&hwc),
+            _ => image_of::<f32>(&hwc),
+        }
+    }
+}
+
+fn image_of<A: WithDType + Element + Into<f64>>(tensor: &Tensor) -> Result<DynamicImage, String> {
+    match tensor.rank() {
+        2 => tensor
+            .to_array::<A, Ix2>()
+            .map_err(|e| e.to_string())?
+            .to_image(),
+        3 => tensor
+            .to_array::<A, Ix3>()
+            .map_err(|e| e.to_string())?
+            .to_image(),
+        _ => Err(format!(
+            "an image tensor is (height, width), (channels, height, width) or (height, width, \
+             channels); this one has shape {:?}",
+            tensor.dims()
+        )),
     }
 }
 

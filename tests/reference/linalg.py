@@ -42,6 +42,7 @@ reference = {
     "cholesky": np.linalg.cholesky(spd).tolist(),
     "qr_r_abs": np.abs(np.linalg.qr(tall)[1]).tolist(),
     "norm": float(np.linalg.norm(tall)),
+    "matrix_norms": [float(np.linalg.norm(tall, ord)) for ord in ["fro", "nuc", 1, 2, np.inf]],
     "pinv": np.linalg.pinv(rank_deficient).tolist(),
     "lstsq": np.linalg.lstsq(tall, b_tall, rcond=None)[0].tolist(),
     "lstsq_rank_deficient": np.linalg.lstsq(rank_deficient, np.array([1.0, 2.0, 3.5]), rcond=None)[0].tolist(),
