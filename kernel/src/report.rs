@@ -121,7 +121,8 @@ pub fn panic(panic: &PanicReport, generated: &str, cell: &str) -> CellError {
     error
 }
 
-/// A `?` in the cell returned an error; evcxr has printed it on stderr, above.
+/// A `?` in the cell returned an error; evcxr has printed it on stderr, above, and `message`
+/// is what it printed.
 pub fn returned_error(message: &str) -> CellError {
     let mut error = CellError::new("Error", message);
     error.traceback = vec![

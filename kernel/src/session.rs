@@ -68,8 +68,9 @@ struct Sink {
     panic: Option<PanicReport>,
     /// A `?` in the cell returned an error (see relay.rs).
     user_error: bool,
-    /// The cell's last line on stderr: where evcxr prints a `?` error.
-    last_stderr_line: String,
+    /// The cell's last burst of stderr lines (those that arrived together): evcxr prints a
+    /// `?` error there, in one write however many lines it has.
+    last_stderr_burst: String,
     budget: OutputBudget,
 }
 
@@ -271,7 +272,7 @@ impl Session {
             let mut sink = self.sink.lock().unwrap();
             sink.panic = None;
             sink.user_error = false;
-            sink.last_stderr_line.clear();
+            sink.last_stderr_burst.clear();
             sink.budget = OutputBudget::default();
         }
         self.interrupter.begin_cell();
@@ -287,7 +288,9 @@ impl Session {
         }
         let (panic, user_error) = {
             let mut sink = self.wait_for_output();
-            let user_error = sink.user_error.then(|| sink.last_stderr_line.clone());
+            let user_error = sink
+                .user_error
+                .then(|| sink.last_stderr_burst.trim_end().to_owned());
             (sink.panic.take(), user_error)
         };
         match result {
@@ -439,6 +442,7 @@ fn spawn_forwarder(
         std::thread::sleep(STREAM_COALESCE);
         let mut guard = sink.lock().unwrap();
         let mut text = String::new();
+        let mut burst = String::new();
         let disconnected = loop {
             match lines.try_recv() {
                 Ok(line) => {
@@ -455,8 +459,9 @@ fn spawn_forwarder(
                             emit(Output::Display(message));
                         }
                     } else if let Some(kept) = guard.budget.take(&line) {
-                        if is_stderr && !line.trim().is_empty() {
-                            guard.last_stderr_line = line.clone();
+                        if is_stderr {
+                            burst += kept;
+                            burst.push('\n');
                         }
                         text += kept;
                         text.push('\n');
@@ -471,6 +476,9 @@ fn spawn_forwarder(
         };
         if !text.is_empty() {
             emit(stream(text));
+        }
+        if !burst.trim().is_empty() {
+            guard.last_stderr_burst = burst;
         }
         if let Some(note) = guard.budget.note_once() {
             emit(stream(note));
