@@ -58,6 +58,13 @@ def test_question_mark_error_is_an_error_like_an_exception(kernel):
     assert content["evalue"] == "No such file or directory (os error 2)"
     assert run.of_type("error")[0]["content"]["evalue"] == content["evalue"]
     assert kernel.run("before").result() == "7"
+    # A message of several lines is the evalue whole; what the cell printed before is not.
+    content = kernel.run(
+        'eprintln!("an earlier warning");\nstd::thread::sleep(std::time::Duration::from_millis(100));\n'
+        'let bad = df!("x" => [1, 2])?.lazy().select([col("nope")]).collect()?;'
+    ).error()
+    assert content["evalue"].startswith('not found: unable to find column "nope"')
+    assert "Resolved plan until failure" in content["evalue"] and "earlier warning" not in content["evalue"]
 
 
 def test_abort_restarts_the_process_and_names_lost_variables(kernel):
