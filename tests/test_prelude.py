@@ -7,6 +7,8 @@ import pathlib
 import re
 import time
 
+import pytest
+
 REFERENCE = json.loads((pathlib.Path(__file__).parent / "reference" / "linalg.json").read_text())
 
 
@@ -307,3 +309,69 @@ def test_progress_loop_is_interruptible(kernel):
     # The bar shows where the loop stopped.
     assert "forever:" in run.of_type("update_display_data")[-1]["content"]["data"]["text/plain"]
     assert kernel.run("1 + 1").result() == "2"
+
+
+DATASETS = json.loads((pathlib.Path(__file__).parent / "reference" / "datasets.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(DATASETS))
+def test_datasets_match_scikit_learn(kernel, name):
+    run = kernel.run(f"""{{
+let d = datasets::load_{name}();
+println!("shape {{:?}}", d.data.shape());
+println!("first_row {{:?}}", d.data.row(0).to_vec());
+println!("column_sums {{:?}}", d.data.sum_axis(Axis(0)).to_vec());
+println!("target_sum {{:?}}", d.target.sum());
+println!("feature_names {{:?}}", d.feature_names);
+println!("target_names {{:?}}", d.target_names);
+}}""")
+    got = printed_values(run)
+    want = DATASETS[name]
+    assert got["shape"] == want["shape"]
+    assert got["feature_names"] == want["feature_names"] and got["target_names"] == want["target_names"]
+    assert max_difference(got["first_row"], want["first_row"]) == 0.0
+    assert max_difference(got["column_sums"], want["column_sums"]) < 1e-9
+    assert got["target_sum"] == want["target_sum"]
+
+
+def test_dataset_renders_and_converts(kernel):
+    run = kernel.run("datasets::load_iris()")
+    assert run.result().startswith("iris (Iris plants dataset): 150 samples × 4 features, 3 classes: setosa, versicolor, virginica")
+    assert "150 rows × 5 columns" in run.result("text/html")
+    run = kernel.run("""{
+let digits = datasets::load_digits();
+let images = digits.images().unwrap();
+assert_eq!(images.shape(), &[1797, 8, 8]);
+assert_eq!(images[[0, 0, 2]], digits.data[[0, 2]]);
+let frame = datasets::load_iris().frame();
+assert_eq!(frame.column("target")?.dtype(), &DataType::Int64);
+println!("ok");
+}""")
+    assert run.stdout() == "ok\n", run.reply["content"]
+
+
+def test_generators_are_seeded_and_shaped_like_scikit_learns(kernel):
+    run = kernel.run("""{
+let (x, y) = datasets::make_moons(1000, 0.1, 42);
+assert_eq!((x.dim(), y.len()), ((1000, 2), 1000));
+assert_eq!(y.sum(), 500.0);
+assert_eq!(datasets::make_moons(1000, 0.1, 42).0, x);
+assert_ne!(datasets::make_moons(1000, 0.1, 7).0, x);
+// Without noise every point lies on its moon: the outer one centred at (0, 0), the inner at (1, 0.5).
+let (clean, labels) = datasets::make_moons(200, 0.0, 1);
+for (p, label) in clean.outer_iter().zip(&labels) {
+    let centre = if *label == 0.0 { (0.0, 0.0) } else { (1.0, 0.5) };
+    assert!(((p[0] - centre.0).hypot(p[1] - centre.1) - 1.0).abs() < 1e-12);
+}
+let (blobs, which) = datasets::make_blobs(300, 2, 3, 0.5, 0);
+assert_eq!(blobs.dim(), (300, 2));
+for class in 0..3 {
+    let members: Vec<usize> = (0..300).filter(|&i| which[i] == class as f64).collect();
+    assert_eq!(members.len(), 100);
+    let rows = blobs.select(Axis(0), &members);
+    let centre = rows.mean_axis(Axis(0)).unwrap();
+    assert!(rows.outer_iter().all(|p| (&p - &centre).mapv(|v| v * v).sum().sqrt() < 0.5 * 5.0));
+}
+println!("ok");
+}""")
+    assert run.stdout() == "ok\n", run.reply["content"]
