@@ -375,3 +375,50 @@ for class in 0..3 {
 println!("ok");
 }""")
     assert run.stdout() == "ok\n", run.reply["content"]
+
+
+METRICS = json.loads((pathlib.Path(__file__).parent / "reference" / "metrics.json").read_text())
+
+
+def test_metrics_match_scikit_learn(kernel):
+    inputs = METRICS["inputs"]
+    setup = "\n".join(
+        f"let {name} = {rust_matrix(value) if isinstance(value[0], list) else rust_vector(value)};"
+        for name, value in inputs.items()
+    )
+    code = setup + """
+use metrics::*;
+let averages = |f: fn(&Array1<f64>, &Array1<f64>, Average) -> f64| vec![
+    f(&binary_true, &binary_pred, Average::Binary),
+    f(&multi_true, &multi_pred, Average::Macro),
+    f(&multi_true, &multi_pred, Average::Weighted),
+];
+println!("accuracy {:?}", [accuracy_score(&binary_true, &binary_pred), accuracy_score(&multi_true, &multi_pred)]);
+println!("precision {:?}", averages(|t, p, a| precision_score(t, p, a)));
+println!("recall {:?}", averages(|t, p, a| recall_score(t, p, a)));
+println!("f1 {:?}", averages(|t, p, a| f1_score(t, p, a)));
+println!("confusion_matrix {:?}", confusion_matrix(&multi_true, &multi_pred).outer_iter().map(|r| r.to_vec()).collect::<Vec<_>>());
+println!("roc_auc {:?}", roc_auc_score(&binary_true, &binary_score));
+println!("mse {:?}", mean_squared_error(&reg_true, &reg_pred));
+println!("rmse {:?}", root_mean_squared_error(&reg_true, &reg_pred));
+println!("mae {:?}", mean_absolute_error(&reg_true, &reg_pred));
+println!("r2 {:?}", r2_score(&reg_true, &reg_pred));
+println!("cosine_similarity {:?}", cosine_similarity(&a, &b).outer_iter().map(|r| r.to_vec()).collect::<Vec<_>>());
+let report = classification_report(&multi_true, &multi_pred);
+println!("report_weighted_f1 {:?}", report.classes.iter().map(|c| c.f1() * c.support as f64).sum::<f64>() / 13.0);
+"""
+    got = printed_values(kernel.run("{\n" + code + "\n}"))
+    for name, want in METRICS.items():
+        if name != "inputs":
+            assert max_difference(got[name], want) < 1e-12, name
+
+
+def test_classification_report_renders_as_a_table(kernel):
+    run = kernel.run("metrics::classification_report(&[0.0, 1.0, 1.0, 2.0], &[0.0, 1.0, 2.0, 2.0])")
+    lines = run.result().splitlines()
+    assert lines[0].split() == ["precision", "recall", "f1-score", "support"]
+    assert lines[1].split() == ["0", "1.00", "1.00", "1.00", "1"]
+    assert any(line.split()[:2] == ["accuracy", "0.75"] for line in lines)
+    assert "<th>weighted avg</th>" in run.result("text/html")
+    plot = kernel.run("metrics::confusion_matrix_plot(&[0.0, 1.0, 1.0, 2.0], &[0.0, 1.0, 2.0, 2.0])")
+    assert "Confusion matrix" in svg_texts(plot.result("image/svg+xml"))

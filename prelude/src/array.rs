@@ -4,8 +4,8 @@
 use std::fmt::Write;
 
 use image::{DynamicImage, GrayImage, RgbImage, RgbaImage};
-use ndarray::{ArrayBase, ArrayD, Axis, Data, Dimension, Ix2, Ix3, IxDyn};
-use polars::prelude::{Column, DataFrame, PolarsResult};
+use ndarray::{ArrayBase, ArrayD, Axis, Data, Dimension, Ix1, Ix2, Ix3, IxDyn};
+use polars::prelude::{Column, DataFrame, DataType, PolarsResult, Series};
 
 use crate::display::{
     equalize_decimals, format_float, kept_indices, with_gaps, Cell, MimeBundle, Render, Table,
@@ -287,4 +287,102 @@ fn scaled_bytes<A: Into<f64>>(values: impl Iterator<Item = A> + Clone, dtype: &s
     values
         .map(|v| ((v.into() - min) / span * 255.0).round() as u8)
         .collect()
+}
+
+/// Numbers a function takes (plots, metrics): slices, `Vec`s, 1-D arrays and views, polars `Series` and `Column`s.
+pub trait Values {
+    fn values(&self) -> Vec<f64>;
+}
+
+impl<T: Copy + Into<f64>> Values for [T] {
+    fn values(&self) -> Vec<f64> {
+        self.iter().map(|&v| v.into()).collect()
+    }
+}
+
+impl<T: Copy + Into<f64>, const N: usize> Values for [T; N] {
+    fn values(&self) -> Vec<f64> {
+        self.as_slice().values()
+    }
+}
+
+impl<T: Copy + Into<f64>> Values for Vec<T> {
+    fn values(&self) -> Vec<f64> {
+        self.as_slice().values()
+    }
+}
+
+impl<T: Copy + Into<f64>, S: Data<Elem = T>> Values for ArrayBase<S, Ix1> {
+    fn values(&self) -> Vec<f64> {
+        self.iter().map(|&v| v.into()).collect()
+    }
+}
+
+impl Values for Series {
+    fn values(&self) -> Vec<f64> {
+        match self.cast(&DataType::Float64) {
+            Ok(floats) => floats
+                .f64()
+                .expect("cast to f64")
+                .iter()
+                .map(|v| v.unwrap_or(f64::NAN))
+                .collect(),
+            Err(err) => panic!("series `{}` has no numbers to plot: {err}", self.name()),
+        }
+    }
+}
+
+impl Values for Column {
+    fn values(&self) -> Vec<f64> {
+        self.as_materialized_series().values()
+    }
+}
+
+/// Names a function takes: class labels, bar names.
+pub trait Labels {
+    fn labels(&self) -> Vec<String>;
+}
+
+impl<T: ToString> Labels for [T] {
+    fn labels(&self) -> Vec<String> {
+        self.iter().map(ToString::to_string).collect()
+    }
+}
+
+impl<T: ToString, const N: usize> Labels for [T; N] {
+    fn labels(&self) -> Vec<String> {
+        self.as_slice().labels()
+    }
+}
+
+impl<T: ToString> Labels for Vec<T> {
+    fn labels(&self) -> Vec<String> {
+        self.as_slice().labels()
+    }
+}
+
+impl<T: ToString, S: Data<Elem = T>> Labels for ArrayBase<S, Ix1> {
+    fn labels(&self) -> Vec<String> {
+        self.iter().map(ToString::to_string).collect()
+    }
+}
+
+impl Labels for Series {
+    fn labels(&self) -> Vec<String> {
+        match self.cast(&DataType::String) {
+            Ok(strings) => strings
+                .str()
+                .expect("cast to str")
+                .iter()
+                .map(|v| v.unwrap_or("null").to_owned())
+                .collect(),
+            Err(err) => panic!("series `{}` has no labels: {err}", self.name()),
+        }
+    }
+}
+
+impl Labels for Column {
+    fn labels(&self) -> Vec<String> {
+        self.as_materialized_series().labels()
+    }
 }

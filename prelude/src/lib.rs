@@ -9,6 +9,7 @@ pub mod datasets;
 pub mod display;
 pub mod frame;
 pub mod linalg;
+pub mod metrics;
 pub mod plot;
 pub mod prelude;
 pub mod progress;

@@ -12,12 +12,12 @@ use std::sync::Once;
 
 use base64::Engine;
 use image::{DynamicImage, RgbImage};
-use ndarray::{Array2, ArrayBase, Data, Ix1, Ix2};
+use ndarray::{Array2, ArrayBase, Data, Ix2};
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 use plotters::style::colors::colormaps::ViridisRGB;
-use polars::prelude::{Column, DataType, Series};
 
+use crate::array::{Labels, Values};
 use crate::display::{format_float, MimeBundle, Png, Render, Svg};
 
 /// matplotlib's default colour cycle ("tab10").
@@ -41,98 +41,6 @@ const FONT: &str = "sans-serif";
 const BOUNDARY_RESOLUTION: usize = 150;
 /// Heatmaps up to this many cells per side print their values in the cells.
 const ANNOTATE_UP_TO: usize = 12;
-
-/// Numbers a plot can take: slices, `Vec`s, 1-D arrays and views, polars `Series` and `Column`s.
-pub trait Values {
-    fn values(&self) -> Vec<f64>;
-}
-
-impl<T: Copy + Into<f64>> Values for [T] {
-    fn values(&self) -> Vec<f64> {
-        self.iter().map(|&v| v.into()).collect()
-    }
-}
-
-impl<T: Copy + Into<f64>, const N: usize> Values for [T; N] {
-    fn values(&self) -> Vec<f64> {
-        self.as_slice().values()
-    }
-}
-
-impl<T: Copy + Into<f64>> Values for Vec<T> {
-    fn values(&self) -> Vec<f64> {
-        self.as_slice().values()
-    }
-}
-
-impl<T: Copy + Into<f64>, S: Data<Elem = T>> Values for ArrayBase<S, Ix1> {
-    fn values(&self) -> Vec<f64> {
-        self.iter().map(|&v| v.into()).collect()
-    }
-}
-
-impl Values for Series {
-    fn values(&self) -> Vec<f64> {
-        match self.cast(&DataType::Float64) {
-            Ok(floats) => floats
-                .f64()
-                .expect("cast to f64")
-                .iter()
-                .map(|v| v.unwrap_or(f64::NAN))
-                .collect(),
-            Err(err) => panic!("series `{}` has no numbers to plot: {err}", self.name()),
-        }
-    }
-}
-
-impl Values for Column {
-    fn values(&self) -> Vec<f64> {
-        self.as_materialized_series().values()
-    }
-}
-
-/// Category names a plot can take: class labels, bar names.
-pub trait Labels {
-    fn labels(&self) -> Vec<String>;
-}
-
-impl<T: ToString> Labels for [T] {
-    fn labels(&self) -> Vec<String> {
-        self.iter().map(ToString::to_string).collect()
-    }
-}
-
-impl<T: ToString, const N: usize> Labels for [T; N] {
-    fn labels(&self) -> Vec<String> {
-        self.as_slice().labels()
-    }
-}
-
-impl<T: ToString> Labels for Vec<T> {
-    fn labels(&self) -> Vec<String> {
-        self.as_slice().labels()
-    }
-}
-
-impl<T: ToString, S: Data<Elem = T>> Labels for ArrayBase<S, Ix1> {
-    fn labels(&self) -> Vec<String> {
-        self.iter().map(ToString::to_string).collect()
-    }
-}
-
-impl Labels for Series {
-    fn labels(&self) -> Vec<String> {
-        match self.cast(&DataType::String) {
-            Ok(strings) => strings
-                .str()
-                .expect("cast to str")
-                .iter()
-                .map(|v| v.unwrap_or("null").to_owned())
-                .collect(),
-            Err(err) => panic!("series `{}` has no labels: {err}", self.name()),
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 enum Layer {
@@ -188,12 +96,6 @@ enum Colors {
     Bands(usize),
     /// one palette colour per class, lightened (decision regions).
     Classes,
-}
-
-impl Labels for Column {
-    fn labels(&self) -> Vec<String> {
-        self.as_materialized_series().labels()
-    }
 }
 
 /// One set of axes: its layers, labels and scales.

@@ -17,6 +17,7 @@ pub use crate::array::ToImage;
 pub use crate::display::{
     clear_output, display, DisplayHandle, Html, Latex, Markdown, MimeBundle, Png, Render, Svg,
 };
+pub use crate::metrics::{self, Average};
 pub use crate::plot::{Figure, Plot};
 pub use crate::progress::progress;
 pub use crate::runtime::{check_interrupt, InterruptibleExt};
