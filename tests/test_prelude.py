@@ -20,6 +20,14 @@ def rust_vector(values):
     return "array![" + ", ".join(repr(float(x)) for x in values) + "]"
 
 
+def rust_bindings(inputs):
+    """`let name = array![...];` for each reference input (vectors and matrices)."""
+    return "\n".join(
+        f"let {name} = {rust_matrix(value) if isinstance(value[0], list) else rust_vector(value)};"
+        for name, value in inputs.items()
+    )
+
+
 def max_difference(a, b):
     if isinstance(a, list):
         assert len(a) == len(b), (a, b)
@@ -43,10 +51,7 @@ def html_rows(html):
 
 def test_linalg_matches_numpy(kernel):
     inputs = REFERENCE["inputs"]
-    setup = "\n".join(
-        f"let {name} = {rust_matrix(value) if isinstance(value[0], list) else rust_vector(value)};"
-        for name, value in inputs.items()
-    )
+    setup = rust_bindings(inputs)
     code = setup + """
 use linalg::Norm;
 fn rows<T: Clone>(a: &Array2<T>) -> Vec<Vec<T>> { a.outer_iter().map(|r| r.to_vec()).collect() }
@@ -381,11 +386,7 @@ METRICS = json.loads((pathlib.Path(__file__).parent / "reference" / "metrics.jso
 
 
 def test_metrics_match_scikit_learn(kernel):
-    inputs = METRICS["inputs"]
-    setup = "\n".join(
-        f"let {name} = {rust_matrix(value) if isinstance(value[0], list) else rust_vector(value)};"
-        for name, value in inputs.items()
-    )
+    setup = rust_bindings(METRICS["inputs"])
     code = setup + """
 use metrics::*;
 let averages = |f: fn(&Array1<f64>, &Array1<f64>, Average) -> f64| vec![
