@@ -29,6 +29,7 @@ pub fn progress<I: IntoIterator>(items: I) -> Progress<I::IntoIter> {
         },
         handle: None,
         shown_at: None,
+        finished: false,
     }
 }
 
@@ -37,6 +38,8 @@ pub struct Progress<I> {
     state: State,
     handle: Option<DisplayHandle>,
     shown_at: Option<Instant>,
+    /// The iterator ran out and the bar shows its final state.
+    finished: bool,
 }
 
 impl<I> Progress<I> {
@@ -72,10 +75,12 @@ impl<I: Iterator> Iterator for Progress<I> {
         let item = self.items.next();
         match item {
             Some(_) => self.state.done += 1,
-            None => {
+            None if !self.finished => {
                 self.state.total = Some(self.state.done);
                 self.show();
+                self.finished = true;
             }
+            None => {}
         }
         item
     }
@@ -88,8 +93,9 @@ impl<I: Iterator> Iterator for Progress<I> {
 /// A loop left early (`break`, `?`, a panic) still shows where it stopped.
 impl<I> Drop for Progress<I> {
     fn drop(&mut self) {
-        if let Some(handle) = &self.handle {
-            handle.update(&self.state);
+        match &self.handle {
+            Some(handle) if !self.finished => handle.update(&self.state),
+            _ => {}
         }
     }
 }
