@@ -423,3 +423,40 @@ def test_classification_report_renders_as_a_table(kernel):
     assert "<th>weighted avg</th>" in run.result("text/html")
     plot = kernel.run("metrics::confusion_matrix_plot(&[0.0, 1.0, 1.0, 2.0], &[0.0, 1.0, 2.0, 2.0])")
     assert "Confusion matrix" in svg_texts(plot.result("image/svg+xml"))
+
+
+def test_make_classification_and_make_regression_build_what_they_say(kernel):
+    run = kernel.run("""{
+let options = MakeClassification { n_samples: 400, n_features: 10, n_informative: 3, n_redundant: 2, n_repeated: 1, n_classes: 3, n_clusters_per_class: 1, flip_y: 0.0, seed: 5, ..Default::default() };
+let (x, y) = datasets::make_classification(options.clone());
+assert_eq!(x.dim(), (400, 10));
+assert_eq!(datasets::make_classification(options.clone()).0, x);
+// Equal classes, and the redundant and repeated features add no rank: 10 - 2 - 1.
+for class in 0..3 { assert!((y.iter().filter(|&&c| c == class as f64).count() as i64 - 133).abs() <= 1); }
+let (_, s, _) = linalg::svd(&x).unwrap();
+println!("rank {}", s.iter().filter(|&&v| v > 1e-8 * s[0]).count());
+// The classes are separable from the informative features: a nearest-centroid rule does well.
+let centroids: Vec<Array1<f64>> = (0..3).map(|c| {
+    let rows: Vec<usize> = (0..400).filter(|&i| y[i] == c as f64).collect();
+    x.select(Axis(0), &rows).mean_axis(Axis(0)).unwrap()
+}).collect();
+let right = (0..400).filter(|&i| {
+    let d: Vec<f64> = centroids.iter().map(|c| linalg::norm(&(&x.row(i) - c))).collect();
+    let nearest = (0..3).min_by(|&a, &b| d[a].total_cmp(&d[b])).unwrap();
+    nearest as f64 == y[i]
+}).count();
+println!("nearest_centroid_accuracy {}", right as f64 / 400.0);
+let (rx, ry, coef) = datasets::make_regression(MakeRegression { n_samples: 50, n_features: 8, n_informative: 3, bias: 2.5, seed: 1, ..Default::default() });
+assert_eq!(coef.iter().filter(|&&c| c != 0.0).count(), 3);
+assert!((rx.dot(&coef) + 2.5 - &ry).iter().all(|e| e.abs() < 1e-9));
+let noisy = datasets::make_regression(MakeRegression { noise: 5.0, seed: 1, ..Default::default() });
+assert!(metrics::r2_score(&noisy.1, &noisy.0.dot(&noisy.2)) > 0.9);
+}""")
+    got = printed_values(run)
+    assert got["rank"] == 7
+    assert got["nearest_centroid_accuracy"] > 0.7
+
+
+def test_generator_parameters_are_validated_by_name(kernel):
+    error = kernel.run("datasets::make_classification(MakeClassification { n_features: 3, ..Default::default() })").error()
+    assert "n_informative + n_redundant + n_repeated (4) must not exceed n_features (3)" in error["evalue"]

@@ -188,3 +188,196 @@ pub fn make_blobs(
     });
     (x, labels.into_iter().map(|l| l as f64).collect())
 }
+
+/// The parameters of [`make_classification`], with scikit-learn's defaults:
+/// `datasets::make_classification(MakeClassification { n_samples: 500, seed: 0, ..Default::default() })`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MakeClassification {
+    pub n_samples: usize,
+    pub n_features: usize,
+    pub n_informative: usize,
+    pub n_redundant: usize,
+    pub n_repeated: usize,
+    pub n_classes: usize,
+    pub n_clusters_per_class: usize,
+    /// The fraction of samples whose class is then drawn at random (label noise).
+    pub flip_y: f64,
+    /// Half the side of the hypercube the clusters sit on: larger is easier.
+    pub class_sep: f64,
+    pub seed: u64,
+}
+
+impl Default for MakeClassification {
+    fn default() -> Self {
+        MakeClassification {
+            n_samples: 100,
+            n_features: 20,
+            n_informative: 2,
+            n_redundant: 2,
+            n_repeated: 0,
+            n_classes: 2,
+            n_clusters_per_class: 2,
+            flip_y: 0.01,
+            class_sep: 1.0,
+            seed: 0,
+        }
+    }
+}
+
+/// A classification problem built as scikit-learn builds it: Gaussian clusters on vertices
+/// of a hypercube in the informative features, each cluster stretched by a random linear
+/// map; redundant features are random linear combinations of the informative ones, repeated
+/// ones copies, the rest noise; samples and features shuffled. Same algorithm as
+/// scikit-learn, not the same random numbers.
+pub fn make_classification(options: MakeClassification) -> (Array2<f64>, Array1<f64>) {
+    let MakeClassification {
+        n_samples,
+        n_features,
+        n_informative,
+        n_redundant,
+        n_repeated,
+        n_classes,
+        ..
+    } = options;
+    let clusters = n_classes * options.n_clusters_per_class;
+    assert!(
+        n_informative + n_redundant + n_repeated <= n_features,
+        "make_classification: n_informative + n_redundant + n_repeated ({}) must not exceed n_features ({n_features})",
+        n_informative + n_redundant + n_repeated
+    );
+    assert!(
+        n_informative < 64 && clusters <= 1 << n_informative,
+        "make_classification: n_classes * n_clusters_per_class ({clusters}) must be at most \
+         2^n_informative (n_informative = {n_informative})"
+    );
+    let mut generator = StdRng::seed_from_u64(options.seed);
+    let gaussian = Normal::new(0.0, 1.0).expect("valid");
+
+    // Distinct hypercube vertices, one per cluster.
+    let mut vertices: Vec<u64> = Vec::with_capacity(clusters);
+    while vertices.len() < clusters {
+        let vertex = generator.random::<u64>() & ((1u64 << n_informative) - 1);
+        if !vertices.contains(&vertex) {
+            vertices.push(vertex);
+        }
+    }
+    let mut x = Array2::<f64>::zeros((n_samples, n_features));
+    let mut y = Array1::<f64>::zeros(n_samples);
+    let mut start = 0;
+    for (k, vertex) in vertices.iter().enumerate() {
+        let count = n_samples / clusters + usize::from(k < n_samples % clusters);
+        let stretch = Array2::from_shape_simple_fn((n_informative, n_informative), || {
+            2.0 * generator.random::<f64>() - 1.0
+        });
+        let points = Array2::from_shape_simple_fn((count, n_informative), || {
+            gaussian.sample(&mut generator)
+        })
+        .dot(&stretch);
+        for (row, point) in points.outer_iter().enumerate() {
+            for (j, value) in point.iter().enumerate() {
+                let side = if vertex >> j & 1 == 1 { 1.0 } else { -1.0 };
+                x[[start + row, j]] = value + side * options.class_sep;
+            }
+            y[start + row] = (k % n_classes) as f64;
+        }
+        start += count;
+    }
+    let informative = x.slice(ndarray::s![.., ..n_informative]).to_owned();
+    let mixing = Array2::from_shape_simple_fn((n_informative, n_redundant), || {
+        2.0 * generator.random::<f64>() - 1.0
+    });
+    x.slice_mut(ndarray::s![.., n_informative..n_informative + n_redundant])
+        .assign(&informative.dot(&mixing));
+    let useful = n_informative + n_redundant;
+    for j in useful..useful + n_repeated {
+        let source = generator.random_range(0..useful.max(1));
+        let copy = x.column(source).to_owned();
+        x.column_mut(j).assign(&copy);
+    }
+    for j in useful + n_repeated..n_features {
+        for i in 0..n_samples {
+            x[[i, j]] = gaussian.sample(&mut generator);
+        }
+    }
+    for label in y.iter_mut() {
+        if generator.random::<f64>() < options.flip_y {
+            *label = generator.random_range(0..n_classes) as f64;
+        }
+    }
+    let mut features: Vec<usize> = (0..n_features).collect();
+    features.shuffle(&mut generator);
+    shuffled(x.select(Axis(1), &features), y, &mut generator)
+}
+
+/// The parameters of [`make_regression`], with scikit-learn's defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MakeRegression {
+    pub n_samples: usize,
+    pub n_features: usize,
+    pub n_informative: usize,
+    pub bias: f64,
+    /// The standard deviation of the Gaussian noise added to the target.
+    pub noise: f64,
+    pub seed: u64,
+}
+
+impl Default for MakeRegression {
+    fn default() -> Self {
+        MakeRegression {
+            n_samples: 100,
+            n_features: 100,
+            n_informative: 10,
+            bias: 0.0,
+            noise: 0.0,
+            seed: 0,
+        }
+    }
+}
+
+/// A linear regression problem as scikit-learn builds it: standard normal features, a target
+/// `X · coef + bias + noise` where `n_informative` coefficients are drawn from U(0, 100) and
+/// the rest are 0. Returns `(x, y, coef)`; samples and features shuffled.
+pub fn make_regression(options: MakeRegression) -> (Array2<f64>, Array1<f64>, Array1<f64>) {
+    let MakeRegression {
+        n_samples,
+        n_features,
+        n_informative,
+        ..
+    } = options;
+    assert!(
+        n_informative <= n_features,
+        "make_regression: n_informative ({n_informative}) must not exceed n_features ({n_features})"
+    );
+    let mut generator = StdRng::seed_from_u64(options.seed);
+    let gaussian = Normal::new(0.0, 1.0).expect("valid");
+    let x =
+        Array2::from_shape_simple_fn((n_samples, n_features), || gaussian.sample(&mut generator));
+    let coef = Array1::from_shape_fn(n_features, |j| {
+        if j < n_informative {
+            100.0 * generator.random::<f64>()
+        } else {
+            0.0
+        }
+    });
+    let y = x.dot(&coef)
+        + options.bias
+        + Array1::from_shape_simple_fn(n_samples, || {
+            options.noise * gaussian.sample(&mut generator)
+        });
+    // Shuffle features with their coefficients, then samples with their targets.
+    let mut features: Vec<usize> = (0..n_features).collect();
+    features.shuffle(&mut generator);
+    let (x, coef) = (
+        x.select(Axis(1), &features),
+        coef.select(Axis(0), &features),
+    );
+    let (x, y) = shuffled(x, y, &mut generator);
+    (x, y, coef)
+}
+
+/// Samples (rows and their targets) in a random order.
+fn shuffled(x: Array2<f64>, y: Array1<f64>, generator: &mut StdRng) -> (Array2<f64>, Array1<f64>) {
+    let mut order: Vec<usize> = (0..x.nrows()).collect();
+    order.shuffle(generator);
+    (x.select(Axis(0), &order), y.select(Axis(0), &order))
+}
