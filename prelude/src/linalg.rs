@@ -50,7 +50,7 @@ pub fn matmul<S: Data<Elem = f64>, T: Data<Elem = f64>>(
 }
 
 // Each public function is a generic shell over a non-generic one that does the work: generic
-// code is compiled in the calling cell, at the cells' opt-level 0, while these are compiled
+// code is compiled in the calling cell, at the cells' low opt-level, while these are compiled
 // here, optimised (measured: an SVD 60x slower otherwise).
 
 fn matmul_views(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> Result<Array2<f64>> {

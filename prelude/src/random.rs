@@ -48,7 +48,7 @@ fn lock() -> MutexGuard<'static, Option<StdRng>> {
 
 /// An array of `shape` filled from `values(n)`. The drawing happens in non-generic functions,
 /// compiled here with optimisations: generic code would be compiled in the calling cell, at
-/// opt-level 0 (measured: 3x slower).
+/// a low opt-level (measured at 0: 3x slower).
 fn filled<A, D: Dimension>(
     shape: impl ShapeBuilder<Dim = D>,
     values: impl FnOnce(usize) -> Vec<A>,
