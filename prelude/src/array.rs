@@ -327,7 +327,7 @@ impl Values for Series {
                 .iter()
                 .map(|v| v.unwrap_or(f64::NAN))
                 .collect(),
-            Err(err) => panic!("series `{}` has no numbers to plot: {err}", self.name()),
+            Err(err) => panic!("series `{}` does not hold numbers: {err}", self.name()),
         }
     }
 }
@@ -376,7 +376,7 @@ impl Labels for Series {
                 .iter()
                 .map(|v| v.unwrap_or("null").to_owned())
                 .collect(),
-            Err(err) => panic!("series `{}` has no labels: {err}", self.name()),
+            Err(err) => panic!("series `{}` cannot be read as labels: {err}", self.name()),
         }
     }
 }
