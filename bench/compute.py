@@ -9,13 +9,7 @@ the cell itself only calls it). With --numpy, the same operations run under that
 CI never needs it). Each figure is the best of 5 runs, in milliseconds.
 """
 
-import argparse
-import subprocess
-import sys
-import pathlib
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tests"))
-from conftest import start_kernel  # noqa: E402
+from common import main
 
 RUST = r"""{
 use std::time::Instant;
@@ -67,40 +61,5 @@ print("normal 1e6 draws", best(lambda: rng.normal(size=1_000_000)))
 """
 
 
-def parse(text):
-    figures = {}
-    for line in text.splitlines():
-        name, _, value = line.rpartition(" ")
-        figures[name] = float(value)
-    return figures
-
-
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--numpy", help="a Python with NumPy, for the comparison column")
-    args = parser.parse_args()
-
-    kernel = start_kernel()
-    try:
-        run = kernel.run(RUST, timeout=600)
-        if run.status != "ok":
-            sys.exit(run.reply["content"])
-        rust = parse(run.stdout())
-    finally:
-        kernel.km.shutdown_kernel(now=True)
-    numpy = {}
-    if args.numpy:
-        numpy = parse(subprocess.run([args.numpy, "-c", NUMPY], capture_output=True, text=True, check=True).stdout)
-        version = subprocess.run([args.numpy, "-c", "import numpy; print(numpy.__version__)"],
-                                 capture_output=True, text=True, check=True).stdout.strip()
-        print(f"NumPy {version}, {args.numpy}")
-    print("| operation | Ferrolab (ms) | NumPy (ms) | NumPy / Ferrolab |")
-    print("| --- | --- | --- | --- |")
-    for name, ms in rust.items():
-        theirs = numpy.get(name)
-        ratio = f"{theirs / ms:.2f}" if theirs else ""
-        print(f"| {name} | {ms:.2f} | {f'{theirs:.2f}' if theirs else ''} | {ratio} |")
-
-
 if __name__ == "__main__":
-    main()
+    main(RUST, NUMPY, "numpy", "NumPy")

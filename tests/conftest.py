@@ -1,6 +1,7 @@
 """Shared helpers: a real ferrolab-kernel started by jupyter_client over a temporary
 connection file, and a way to run a cell and collect everything it published."""
 
+import json
 import queue
 import time
 from collections import defaultdict
@@ -95,3 +96,16 @@ def kernel():
     yield k
     k.kc.stop_channels()
     k.km.shutdown_kernel(now=True)
+
+
+def max_difference(a, b):
+    if isinstance(a, list):
+        assert len(a) == len(b), (a, b)
+        return max((max_difference(x, y) for x, y in zip(a, b)), default=0.0)
+    return abs(a - b)
+
+
+def printed_values(run):
+    """Lines `name json` printed by a cell, as a dict."""
+    assert run.status == "ok", run.reply["content"]
+    return {name: json.loads(value) for name, value in (line.split(" ", 1) for line in run.stdout().splitlines())}

@@ -80,8 +80,10 @@ def test_html_export_shows_every_table_plot_and_image_offline(notebook):
                 expected["plots"] += 1
             elif "image/png" in data:
                 expected["images"] += 1
-            elif "<table>" in text(data.get("text/html", "")):
-                expected["tables"] += text(data["text/html"]).count("<table>")
+            else:
+                html = text(data.get("text/html", ""))
+                expected["tables"] += html.count('class="ferrolab-table"')
+                expected["diagrams"] += html.count('class="ferrolab-estimator"')
     soup = export_html(notebook)
     # nbconvert embeds plots and images as data URIs: nothing to fetch when offline.
     sources = [img["src"] for img in soup.find_all("img")]
@@ -96,6 +98,10 @@ def test_html_export_shows_every_table_plot_and_image_offline(notebook):
     tables = soup.select(".ferrolab-table table")
     assert len(tables) == expected["tables"]
     assert all(table.find("td") is not None for table in tables)
+    # Estimator diagrams: each step a box with its parameters.
+    diagrams = soup.select(".ferrolab-estimator")
+    assert len(diagrams) == expected["diagrams"]
+    assert all(diagram.find("details") and diagram.find("td") for diagram in diagrams)
 
 
 def test_tour_outputs():
@@ -161,3 +167,35 @@ def test_dataframes_outputs():
     assert "bytes" in stdout(cells["memory"])
     csv_size, parquet_size = (int(line.split()[1]) for line in stdout(cells["parquet"]).splitlines())
     assert parquet_size < csv_size
+
+
+def test_pipelines_outputs():
+    nb, _ = execute(ROOT / "notebooks" / "03-pipelines.ipynb")
+    cells = cells_by_tag(nb)
+    leaky = float(stdout(cells["leak"]).split(": ")[1])
+    honest = float(stdout(cells["honest"]).split(": ")[1])
+    assert leaky > 0.7 and honest < 0.7
+    assert "ocean_proximity" in result(cells["table"], "text/html")
+    diagram = result(cells["diagram"], "text/html")
+    for step in ["prep: ColumnTransformer", "counts [total_rooms, total_bedrooms, population, households]: Pipeline",
+                 "log: FunctionTransformer", "category [ocean_proximity]: OneHotEncoder", "model: Ridge"]:
+        assert step in diagram, step
+    assert "mean" in stdout(cells["cv"])
+    grid = result(cells["grid"], "text/html")
+    assert "param_model__alpha" in grid and "param_prep__counts__impute__strategy" in grid and "rank_test_score" in grid
+    assert "8 rows" in grid or grid.count("<tr>") >= 9
+    assert "(fitted)" in result(cells["final"], "text/html")
+
+
+def test_first_models_outputs():
+    nb, _ = execute(ROOT / "notebooks" / "04-first-models.ipynb")
+    cells = cells_by_tag(nb)
+    for tag in ["loss", "boundary", "importances", "boosting", "confusion", "kmeans", "similarity"]:
+        assert "image/svg+xml" in outputs(cells[tag], "execute_result")[0]["data"], tag
+    assert "coef" in result(cells["library"], "text/html")
+    rules = stdout(cells["tree"])
+    assert rules.startswith("|--- petal") and "class: 2" in rules
+    assert "R²" in stdout(cells["boosting"])
+    report = result(cells["imbalanced"], "text/html")
+    assert "precision" in report and "recall" in report
+    assert stdout(cells["recommend"]).splitlines()[1].split()[0] == "Ronin"

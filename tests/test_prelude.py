@@ -8,6 +8,7 @@ import re
 import time
 
 import pytest
+from conftest import max_difference, printed_values
 
 REFERENCE = json.loads((pathlib.Path(__file__).parent / "reference" / "linalg.json").read_text())
 
@@ -26,19 +27,6 @@ def rust_bindings(inputs):
         f"let {name} = {rust_matrix(value) if isinstance(value[0], list) else rust_vector(value)};"
         for name, value in inputs.items()
     )
-
-
-def max_difference(a, b):
-    if isinstance(a, list):
-        assert len(a) == len(b), (a, b)
-        return max((max_difference(x, y) for x, y in zip(a, b)), default=0.0)
-    return abs(a - b)
-
-
-def printed_values(run):
-    """Lines `name json` printed by a cell, as a dict."""
-    assert run.status == "ok", run.reply["content"]
-    return {name: json.loads(value) for name, value in (line.split(" ", 1) for line in run.stdout().splitlines())}
 
 
 def svg_texts(svg):

@@ -8,6 +8,7 @@ pub mod array;
 pub mod datasets;
 pub mod display;
 pub mod frame;
+pub mod learn;
 pub mod linalg;
 pub mod metrics;
 pub mod plot;

@@ -18,12 +18,21 @@ pub use crate::datasets::{MakeClassification, MakeRegression};
 pub use crate::display::{
     clear_output, display, DisplayHandle, Html, Latex, Markdown, MimeBundle, Png, Render, Svg,
 };
+pub use crate::learn::{
+    cross_val_score, train_test_split, ColumnTransformer, DecisionTreeClassifier,
+    DecisionTreeRegressor, Distribution, Estimator, Fitted, FunctionTransformer, GaussianNb,
+    GridSearchCV, HistGradientBoostingClassifier, HistGradientBoostingRegressor, KFold, KMeans,
+    KNeighborsClassifier, KNeighborsRegressor, Lasso, LearnError, LinearRegression,
+    LogisticRegression, MinMaxScaler, OneHotEncoder, OrdinalEncoder, Param, Pca, Pipeline,
+    PolynomialFeatures, RandomForestClassifier, RandomForestRegressor, RandomizedSearchCV, Ridge,
+    RobustScaler, SimpleImputer, Split, StandardScaler, StratifiedKFold, Svc, Transform,
+};
 pub use crate::metrics::{self, Average};
 pub use crate::plot::{Figure, Plot};
 pub use crate::progress::progress;
 pub use crate::runtime::{check_interrupt, InterruptibleExt};
 pub use crate::tensor::{IntoTensor, ToArray, ToTensor};
-pub use crate::{datasets, linalg, random};
+pub use crate::{datasets, learn, linalg, random};
 
 pub use candle_core::{self, self as candle};
 pub use {candle_nn, ndarray, plotters, polars, rand};
