@@ -199,3 +199,16 @@ def test_first_models_outputs():
     report = result(cells["imbalanced"], "text/html")
     assert "precision" in report and "recall" in report
     assert stdout(cells["recommend"]).splitlines()[1].split()[0] == "Ronin"
+
+
+def test_hugging_face_outputs():
+    nb, _ = execute(ROOT / "notebooks" / "11-hugging-face.ipynb")
+    cells = cells_by_tag(nb)
+    assert "not found; looked in:" in outputs(cells["missing"], "error")[0]["evalue"]
+    tokens = result(cells["tokens"], "text/html")
+    assert "[CLS]" in tokens and "[SEP]" in tokens
+    assert "pad" in result(cells["batch"], "text/html")
+    assert "image/svg+xml" in outputs(cells["similarity"], "execute_result")[0]["data"]
+    assert result(cells["index"]) == "SemanticIndex: 20 documents × 384 dimensions"
+    for tag, text in [("search", "Tomato plants"), ("search-rust", "ownership")]:
+        assert text in result(cells[tag], "text/html").split("</tr>")[1], tag

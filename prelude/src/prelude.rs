@@ -32,7 +32,7 @@ pub use crate::plot::{Figure, Plot};
 pub use crate::progress::progress;
 pub use crate::runtime::{check_interrupt, InterruptibleExt};
 pub use crate::tensor::{IntoTensor, ToArray, ToTensor};
-pub use crate::{datasets, learn, linalg, random};
+pub use crate::{datasets, hub, learn, linalg, random};
 
 pub use candle_core::{self, self as candle};
-pub use {candle_nn, ndarray, plotters, polars, rand};
+pub use {candle_nn, candle_transformers, ndarray, plotters, polars, rand, tokenizers};
