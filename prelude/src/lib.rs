@@ -12,6 +12,7 @@ pub mod hub;
 pub mod learn;
 pub mod linalg;
 pub mod metrics;
+pub mod nn;
 pub mod plot;
 pub mod prelude;
 pub mod progress;

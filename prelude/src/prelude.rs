@@ -28,9 +28,12 @@ pub use crate::learn::{
     RobustScaler, SimpleImputer, Split, StandardScaler, StratifiedKFold, Svc, Transform,
 };
 pub use crate::metrics::{self, Average};
+pub use crate::nn::{self, device};
+// The `tensor![..]` literal (exported at the crate root, as macros are).
 pub use crate::plot::{Figure, Plot};
 pub use crate::progress::progress;
 pub use crate::runtime::{check_interrupt, InterruptibleExt};
+pub use crate::tensor;
 pub use crate::tensor::{IntoTensor, ToArray, ToTensor};
 pub use crate::{datasets, hub, learn, linalg, random};
 
