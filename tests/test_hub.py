@@ -90,3 +90,45 @@ def test_a_missing_model_names_every_place_looked_and_downloads_nothing(kernel):
     assert ".cache/huggingface/hub/models--nobody--no-such-model" in message
     assert str(HUB / "models--nobody--no-such-model") in message
     assert "Nothing is downloaded here" in message and "HF_HUB_CACHE" in message
+
+
+GENERATION = json.loads((pathlib.Path(__file__).parent / "reference" / "generation.json").read_text())["greedy"]
+
+
+def test_greedy_generation_matches_transformers_on_a_tiny_llama(kernel, tmp_path):
+    from tiny_models import tiny_llama
+
+    tiny_llama(tmp_path, seed=0)
+    assert kernel.run(f"let generator = hub::TextGenerator::load({json.dumps(str(tmp_path))})?;").status == "ok"
+    for prompt, expected in GENERATION.items():
+        run = kernel.run(f"""
+let out = generator.generate({json.dumps(prompt)}, &hub::Generate {{ max_new_tokens: 12, temperature: 0.0, stream: false, ..Default::default() }})?;
+println!("ids {{:?}}", out.ids);
+println!("new_ids {{:?}}", out.new_ids);
+""")
+        values = printed_values(run)
+        assert values["ids"][: len(expected["prompt_ids"])] == expected["prompt_ids"]
+        assert values["new_ids"] == expected["new_ids"], prompt
+
+
+def test_sampling_is_seeded_and_streams_into_one_display(kernel, tmp_path):
+    from tiny_models import tiny_llama
+
+    tiny_llama(tmp_path, seed=1)
+    run = kernel.run(f"""
+let generator = hub::TextGenerator::load({json.dumps(str(tmp_path))})?;
+let options = hub::Generate {{ max_new_tokens: 20, temperature: 1.0, top_k: Some(5), top_p: Some(0.9), seed: 7, stream: false }};
+let first = generator.generate("the cat", &options)?;
+println!("same {{}}", first == generator.generate("the cat", &options)?);
+println!("other {{}}", first != generator.generate("the cat", &hub::Generate {{ seed: 8, ..options.clone() }})?);
+let greedy = generator.generate("the cat", &hub::Generate {{ temperature: 0.0, stream: false, max_new_tokens: 20, ..Default::default() }})?;
+println!("top1_is_greedy {{}}", generator.generate("the cat", &hub::Generate {{ top_k: Some(1), top_p: None, ..options.clone() }})?.ids == greedy.ids);
+""")
+    values = printed_values(run)
+    assert values == {"same": True, "other": True, "top1_is_greedy": True}
+    run = kernel.run('generator.generate("the dog", &hub::Generate { max_new_tokens: 30, ..Default::default() })?;')
+    assert run.status == "ok"
+    shown = run.of_type("display_data")
+    assert len(shown) == 1 and shown[0]["content"]["data"]["text/plain"] == "the dog"
+    updates = run.of_type("update_display_data")
+    assert updates and updates[-1]["content"]["data"]["text/plain"].startswith("the dog ")

@@ -7,9 +7,11 @@
 //! ```
 
 mod embed;
+mod generate;
 mod tokenizer;
 
 pub use embed::{SearchHit, SemanticIndex, SentenceEncoder};
+pub use generate::{Generate, Generation, TextGenerator};
 pub use tokenizer::{Batch, Encoding, Tokenizer};
 
 use std::fmt;

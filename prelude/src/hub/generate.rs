@@ -1,0 +1,168 @@
+//! `TextGenerator`: text generation with a Llama-family decoder (candle-transformers'
+//! `llama`: Llama, TinyLlama, SmolLM and other models with its architecture), sampling with
+//! temperature, top-k and top-p, the text streamed into the cell's output as it grows.
+
+use std::time::{Duration, Instant};
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::generation::{LogitsProcessor, Sampling};
+use candle_transformers::models::llama::{Cache, Config, Llama, LlamaConfig, LlamaEosToks};
+
+use super::{model_dir, model_file, read_json, HubError, Result, Tokenizer};
+use crate::display::{display, MimeBundle, Render};
+
+/// How to pick each next token. `temperature` 0 is greedy (always the most likely token);
+/// `top_k` keeps the k most likely, `top_p` the smallest set whose probability reaches p.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Generate {
+    pub max_new_tokens: usize,
+    pub temperature: f64,
+    pub top_k: Option<usize>,
+    pub top_p: Option<f64>,
+    pub seed: u64,
+    /// Show the text in the cell's output as it is generated.
+    pub stream: bool,
+}
+
+impl Default for Generate {
+    fn default() -> Self {
+        Generate {
+            max_new_tokens: 64,
+            temperature: 0.8,
+            top_k: None,
+            top_p: Some(0.95),
+            seed: 0,
+            stream: true,
+        }
+    }
+}
+
+impl Generate {
+    fn sampling(&self) -> Sampling {
+        let temperature = self.temperature;
+        match (temperature <= 0.0, self.top_k, self.top_p) {
+            (true, _, _) => Sampling::ArgMax,
+            (false, None, None) => Sampling::All { temperature },
+            (false, Some(k), None) => Sampling::TopK { k, temperature },
+            (false, None, Some(p)) => Sampling::TopP { p, temperature },
+            (false, Some(k), Some(p)) => Sampling::TopKThenTopP { k, p, temperature },
+        }
+    }
+}
+
+pub struct TextGenerator {
+    model: Llama,
+    config: Config,
+    tokenizer: Tokenizer,
+    eos: Vec<u32>,
+}
+
+impl TextGenerator {
+    /// Loads a Llama-family model directory or cached repo id (see [`super::model_dir`]).
+    pub fn load(model: &str) -> Result<TextGenerator> {
+        let dir = model_dir(model)?;
+        let config_path = model_file(&dir, "config.json")?;
+        let llama: LlamaConfig =
+            serde_json::from_value(read_json(&config_path)?).map_err(|err| HubError::Load {
+                path: config_path.clone(),
+                message: format!("not a Llama config: {err}"),
+            })?;
+        let eos = match &llama.eos_token_id {
+            Some(LlamaEosToks::Single(id)) => vec![*id],
+            Some(LlamaEosToks::Multiple(ids)) => ids.clone(),
+            None => Vec::new(),
+        };
+        let config = llama.into_config(false);
+        let weights = model_file(&dir, "model.safetensors")?;
+        // Safety: the file is mapped read-only and not modified while the model lives.
+        let vb =
+            unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &Device::Cpu) }
+                .map_err(|err| HubError::Load {
+                path: weights.clone(),
+                message: err.to_string(),
+            })?;
+        let model = Llama::load(vb, &config).map_err(|err| HubError::Load {
+            path: weights,
+            message: err.to_string(),
+        })?;
+        Ok(TextGenerator {
+            model,
+            config,
+            tokenizer: Tokenizer::from_dir(&dir)?,
+            eos,
+        })
+    }
+
+    /// Continues `prompt` token by token.
+    pub fn generate(&self, prompt: &str, options: &Generate) -> Result<Generation> {
+        let mut ids = self.tokenizer.encode(prompt)?.ids;
+        let prompt_length = ids.len();
+        let mut cache = Cache::new(true, DType::F32, &self.config, &Device::Cpu)?;
+        let mut sampler = LogitsProcessor::from_sampling(options.seed, options.sampling());
+        let shown = options.stream.then(|| display(&MimeBundle::plain(prompt)));
+        let mut last_shown = Instant::now();
+        let mut position = 0;
+        for _ in 0..options.max_new_tokens {
+            crate::runtime::check_interrupt();
+            // The whole prompt first, then one token at a time against the key/value cache.
+            let input = Tensor::new(&ids[position..], &Device::Cpu)?.unsqueeze(0)?;
+            let logits = self
+                .model
+                .forward(&input, position, &mut cache)?
+                .squeeze(0)?;
+            position = ids.len();
+            let next = sampler.sample(&logits)?;
+            ids.push(next);
+            if self.eos.contains(&next) || ids.len() >= self.config.max_position_embeddings {
+                break;
+            }
+            if let Some(handle) = &shown {
+                if last_shown.elapsed() > Duration::from_millis(50) {
+                    handle.update(&MimeBundle::plain(self.tokenizer.decode(&ids)?));
+                    last_shown = Instant::now();
+                }
+            }
+        }
+        let generation = Generation {
+            text: self.tokenizer.decode(&ids)?,
+            new_ids: ids[prompt_length..].to_vec(),
+            ids,
+        };
+        if let Some(handle) = &shown {
+            handle.update(&generation);
+        }
+        Ok(generation)
+    }
+
+    pub fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
+    }
+}
+
+impl Render for TextGenerator {
+    fn render(&self) -> MimeBundle {
+        let c = &self.config;
+        MimeBundle::plain(format!(
+            "TextGenerator(llama: {} layers, hidden {}, {} heads, vocab {})",
+            c.num_hidden_layers, c.hidden_size, c.num_attention_heads, c.vocab_size
+        ))
+    }
+}
+
+/// A prompt and its continuation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Generation {
+    /// Prompt and continuation, decoded.
+    pub text: String,
+    /// Every token id, the prompt's included.
+    pub ids: Vec<u32>,
+    /// The generated ids only.
+    pub new_ids: Vec<u32>,
+}
+
+impl Render for Generation {
+    fn render(&self) -> MimeBundle {
+        MimeBundle::plain(self.text.clone())
+    }
+}
