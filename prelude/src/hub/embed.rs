@@ -6,11 +6,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use candle_core::{DType, Device, Tensor, D};
-use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
 use ndarray::{Array1, Array2};
 
-use super::{model_dir, model_file, read_json, HubError, Result, Tokenizer};
+use super::{load_weights, model_dir, read_config, read_json, Result, Tokenizer};
 use crate::display::{escape, MimeBundle, Render};
 
 /// How token vectors become one sentence vector (sentence-transformers' `1_Pooling`).
@@ -48,24 +47,8 @@ impl SentenceEncoder {
     /// normalization and maximum length.
     pub fn load(model: &str) -> Result<SentenceEncoder> {
         let dir = model_dir(model)?;
-        let config_path = model_file(&dir, "config.json")?;
-        let config: Config =
-            serde_json::from_value(read_json(&config_path)?).map_err(|err| HubError::Load {
-                path: config_path.clone(),
-                message: format!("not a BERT config: {err}"),
-            })?;
-        let weights = model_file(&dir, "model.safetensors")?;
-        // Safety: the file is mapped read-only and not modified while the model lives.
-        let vb =
-            unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &Device::Cpu) }
-                .map_err(|err| HubError::Load {
-                path: weights.clone(),
-                message: err.to_string(),
-            })?;
-        let bert = BertModel::load(vb, &config).map_err(|err| HubError::Load {
-            path: weights,
-            message: err.to_string(),
-        })?;
+        let config: Config = read_config(&dir, "BERT")?;
+        let bert = load_weights(&dir, |vb| BertModel::load(vb, &config))?;
         let max_length = read_json(&dir.join("sentence_bert_config.json"))
             .ok()
             .and_then(|c| c["max_seq_length"].as_u64())

@@ -5,11 +5,10 @@
 use std::time::{Duration, Instant};
 
 use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
 use candle_transformers::generation::{LogitsProcessor, Sampling};
 use candle_transformers::models::llama::{Cache, Config, Llama, LlamaConfig, LlamaEosToks};
 
-use super::{model_dir, model_file, read_json, HubError, Result, Tokenizer};
+use super::{load_weights, model_dir, read_config, Result, Tokenizer};
 use crate::display::{display, MimeBundle, Render};
 
 /// How to pick each next token. `temperature` 0 is greedy (always the most likely token);
@@ -62,30 +61,14 @@ impl TextGenerator {
     /// Loads a Llama-family model directory or cached repo id (see [`super::model_dir`]).
     pub fn load(model: &str) -> Result<TextGenerator> {
         let dir = model_dir(model)?;
-        let config_path = model_file(&dir, "config.json")?;
-        let llama: LlamaConfig =
-            serde_json::from_value(read_json(&config_path)?).map_err(|err| HubError::Load {
-                path: config_path.clone(),
-                message: format!("not a Llama config: {err}"),
-            })?;
+        let llama: LlamaConfig = read_config(&dir, "Llama")?;
         let eos = match &llama.eos_token_id {
             Some(LlamaEosToks::Single(id)) => vec![*id],
             Some(LlamaEosToks::Multiple(ids)) => ids.clone(),
             None => Vec::new(),
         };
         let config = llama.into_config(false);
-        let weights = model_file(&dir, "model.safetensors")?;
-        // Safety: the file is mapped read-only and not modified while the model lives.
-        let vb =
-            unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &Device::Cpu) }
-                .map_err(|err| HubError::Load {
-                path: weights.clone(),
-                message: err.to_string(),
-            })?;
-        let model = Llama::load(vb, &config).map_err(|err| HubError::Load {
-            path: weights,
-            message: err.to_string(),
-        })?;
+        let model = load_weights(&dir, |vb| Llama::load(vb, &config))?;
         Ok(TextGenerator {
             model,
             config,

@@ -17,6 +17,9 @@ pub use tokenizer::{Batch, Encoding, Tokenizer};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use candle_core::{DType, Device};
+use candle_nn::VarBuilder;
+
 /// Why a model could not be found or loaded.
 #[derive(Debug, Clone, PartialEq)]
 pub enum HubError {
@@ -124,6 +127,31 @@ fn model_file(dir: &Path, name: &str) -> Result<PathBuf> {
             message: "missing from the model directory".into(),
         })
     }
+}
+
+/// A model directory's config.json, parsed as `family`'s config type.
+fn read_config<C: serde::de::DeserializeOwned>(dir: &Path, family: &str) -> Result<C> {
+    let path = model_file(dir, "config.json")?;
+    serde_json::from_value(read_json(&path)?).map_err(|err| HubError::Load {
+        path,
+        message: format!("not a {family} config: {err}"),
+    })
+}
+
+/// Builds a model from a directory's model.safetensors, mapped (not read) into memory.
+fn load_weights<M>(
+    dir: &Path,
+    build: impl FnOnce(VarBuilder) -> candle_core::Result<M>,
+) -> Result<M> {
+    let path = model_file(dir, "model.safetensors")?;
+    let load_error = |err: candle_core::Error| HubError::Load {
+        path: path.clone(),
+        message: err.to_string(),
+    };
+    // Safety: the file is mapped read-only and not modified while the model lives.
+    let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&path], DType::F32, &Device::Cpu) }
+        .map_err(load_error)?;
+    build(vb).map_err(load_error)
 }
 
 fn read_json(path: &Path) -> Result<serde_json::Value> {
