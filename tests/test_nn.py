@@ -89,3 +89,67 @@ for (name, var) in [("w1", &w1), ("b1", &b1), ("w2", &w2), ("b2", &b2)] {{
 def test_tensor_literals_and_the_device_say_what_they_are(kernel):
     assert kernel.run("tensor![[1., 2.], [3., 4.]]").result().startswith("Tensor shape=[2, 2], dtype=f32, device=cpu")
     assert kernel.run("device()").result() == "cpu (this Ferrolab was built without CUDA)"
+
+
+OPTIMIZERS = {
+    "sgd_momentum": "nn::optim::Sgd::new(vars.clone(), nn::optim::SgdConfig { lr: 0.1, momentum: 0.9, dampening: 0.1, weight_decay: 0.01, nesterov: false })?",
+    "sgd_nesterov": "nn::optim::Sgd::new(vars.clone(), nn::optim::SgdConfig { lr: 0.1, momentum: 0.9, nesterov: true, ..Default::default() })?",
+    "adam": "nn::optim::Adam::new(vars.clone(), nn::optim::AdamConfig { lr: 0.01, weight_decay: 0.01, ..Default::default() })?",
+    "adamw": "nn::optim::AdamW::new(vars.clone(), nn::optim::ParamsAdamW { lr: 0.01, weight_decay: 0.1, ..Default::default() })?",
+    "sgd_clipped": "nn::optim::Sgd::new(vars.clone(), nn::optim::SgdConfig { lr: 0.5, ..Default::default() })?",
+}
+
+
+def test_optimizers_and_clipping_step_exactly_as_pytorch(kernel):
+    mlp = REFERENCE["mlp"]
+    for name, make in OPTIMIZERS.items():
+        clip = name == "sgd_clipped"
+        code = "{\nuse nn::optim::Optimizer;\n" + "\n".join(var(n, v) for n, v in mlp["params"].items()) + f"""
+let vars = vec![w1.clone(), b1.clone(), w2.clone(), b2.clone()];
+let x = {f64_tensor(mlp["x"])}.to_dtype(DType::F64)?;
+let y = Tensor::new(&{mlp["y"]!r}[..], &Device::Cpu)?.to_dtype(DType::U32)?;
+let mut optimizer = {make};
+let (mut losses, mut norms) = (Vec::new(), Vec::new());
+for _ in 0..5 {{
+    let out = x.matmul(&w1.t()?)?.broadcast_add(&b1)?.tanh()?.matmul(&w2.t()?)?.broadcast_add(&b2)?;
+    let loss = nn::loss::cross_entropy(&out, &y)?;
+    let mut grads = loss.backward()?;
+    if {str(clip).lower()} {{ norms.push(nn::optim::clip_grad_norm(&mut grads, &vars, 0.5)?); }}
+    optimizer.step(&grads)?;
+    losses.push(loss.to_scalar::<f64>()?);
+}}
+println!("losses {{:?}}", losses);
+println!("norms {{:?}}", norms);
+for (name, var) in [("w1", &w1), ("b1", &b1), ("w2", &w2), ("b2", &b2)] {{
+    println!("{{name}} {{:?}}", var.as_tensor().flatten_all()?.to_vec1::<f64>()?);
+}}
+}}"""
+        values = printed_values(kernel.run(code))
+        expected = REFERENCE["optimizers"][name]
+        assert max_difference(values["losses"], expected["losses"]) < 1e-12, name
+        assert max_difference(values["norms"], expected["norms"]) < 1e-12, name
+        for param, trained in expected["params"].items():
+            assert max_difference(values[param], flat(trained)) < 1e-12, (name, param)
+
+
+def test_learning_rate_schedules_match_pytorch(kernel):
+    run = kernel.run("""
+use nn::optim::Schedule;
+for (name, schedule) in [
+    ("step", Schedule::Step { lr: 0.1, step_size: 3, gamma: 0.5 }),
+    ("cosine", Schedule::Cosine { lr: 0.1, total: 10, min_lr: 0.001 }),
+    ("warmup", Schedule::Warmup { lr: 0.1, warmup: 4, start_factor: 0.1 }),
+    ("warmup_cosine", Schedule::WarmupCosine { lr: 0.1, warmup: 3, total: 12, min_lr: 0.0 }),
+] {
+    println!("{name} {:?}", (0..12).map(|t| schedule.at(t)).collect::<Vec<_>>());
+}
+""")
+    values = printed_values(run)
+    for name, expected in REFERENCE["schedules"].items():
+        # Past T_max PyTorch's cosine climbs back (it is periodic); ours stays at min_lr.
+        steps = 11 if name == "cosine" else len(expected)
+        assert max_difference(values[name][:steps], expected[:steps]) < 1e-12, name
+    assert values["cosine"][11] == 0.001
+    # Warmup then cosine: rises to the peak, then falls to the floor at `total`.
+    warm = values["warmup_cosine"]
+    assert warm[:3] == sorted(warm[:3]) and abs(warm[2] - 0.1) < 1e-12 and warm[3:] == sorted(warm[3:], reverse=True)

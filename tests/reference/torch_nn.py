@@ -66,4 +66,48 @@ reference["mlp"] = {
     "loss": loss.item(),
     "grads": {k: v.grad.tolist() for k, v in params.items()},
 }
+
+
+def train(make_optimizer, clip=None, steps=5):
+    """Five steps of an optimizer on the network above, from its initial parameters."""
+    trained = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
+    optimizer = make_optimizer(list(trained.values()))
+    losses, norms = [], []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        out = torch.tanh(x @ trained["w1"].T + trained["b1"]) @ trained["w2"].T + trained["b2"]
+        loss = F.cross_entropy(out, y)
+        loss.backward()
+        if clip is not None:
+            norms.append(torch.nn.utils.clip_grad_norm_(list(trained.values()), clip).item())
+        optimizer.step()
+        losses.append(loss.item())
+    return {"losses": losses, "norms": norms, "params": {k: v.tolist() for k, v in trained.items()}}
+
+
+reference["optimizers"] = {
+    "sgd_momentum": train(lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.01)),
+    "sgd_nesterov": train(lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True)),
+    "adam": train(lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=0.01)),
+    "adamw": train(lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.1)),
+    "sgd_clipped": train(lambda p: torch.optim.SGD(p, lr=0.5), clip=0.5),
+}
+
+
+def schedule(make):
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    scheduler = make(optimizer)
+    lrs = []
+    for _ in range(12):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    return lrs
+
+
+reference["schedules"] = {
+    "step": schedule(lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5)),
+    "cosine": schedule(lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=10, eta_min=0.001)),
+    "warmup": schedule(lambda o: torch.optim.lr_scheduler.LinearLR(o, start_factor=0.1, total_iters=4)),
+}
 print(json.dumps(reference))
