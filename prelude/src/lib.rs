@@ -5,6 +5,7 @@
 //! The libraries keep their own names and docs: Ferrolab adds to them, it doesn't rename.
 
 pub mod array;
+pub mod data;
 pub mod datasets;
 pub mod display;
 pub mod frame;
