@@ -20,6 +20,7 @@ pub mod progress;
 pub mod random;
 pub mod runtime;
 pub mod tensor;
+pub mod train;
 
 pub use candle_core as candle;
 pub use candle_nn;

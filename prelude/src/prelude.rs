@@ -36,6 +36,7 @@ pub use crate::progress::progress;
 pub use crate::runtime::{check_interrupt, InterruptibleExt};
 pub use crate::tensor;
 pub use crate::tensor::{IntoTensor, ToArray, ToTensor};
+pub use crate::train::{History, Trainer};
 pub use crate::{datasets, hub, learn, linalg, random};
 
 pub use candle_core::{self, self as candle};
