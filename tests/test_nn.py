@@ -153,3 +153,9 @@ for (name, schedule) in [
     # Warmup then cosine: rises to the peak, then falls to the floor at `total`.
     warm = values["warmup_cosine"]
     assert warm[:3] == sorted(warm[:3]) and abs(warm[2] - 0.1) < 1e-12 and warm[3:] == sorted(warm[3:], reverse=True)
+
+
+def test_a_shape_error_is_one_line_not_a_backtrace(kernel):
+    error = kernel.run("tensor![[1., 2.]].matmul(&tensor![[1., 2.]])?").error()
+    assert error["evalue"].startswith("shape mismatch in matmul, lhs: [1, 2], rhs: [1, 2]")
+    assert "Error::bt" not in error["evalue"] and "Error::bt" not in "".join(error["traceback"])

@@ -212,3 +212,28 @@ def test_hugging_face_outputs():
     assert result(cells["index"]) == "SemanticIndex: 20 documents × 384 dimensions"
     for tag, text in [("search", "Tomato plants"), ("search-rust", "ownership")]:
         assert text in result(cells[tag], "text/html").split("</tr>")[1], tag
+
+
+def test_tensors_autograd_outputs():
+    nb, _ = execute(ROOT / "notebooks" / "05-tensors-autograd.ipynb")
+    cells = cells_by_tag(nb)
+    assert result(cells["tensor"]).startswith("Tensor shape=[2, 3], dtype=f32, device=cpu")
+    error = outputs(cells["shape-error"], "error")[0]
+    assert error["evalue"].startswith("shape mismatch in matmul, lhs: [2, 3], rhs: [2, 3]")
+    automatic, by_hand = (line.split(":", 1)[1] for line in stdout(cells["autograd"]).splitlines())
+    assert len(json.loads(automatic)) == len(json.loads(by_hand)) == 3
+    assert "image/svg+xml" in outputs(cells["descent"], "execute_result")[0]["data"]
+    assert "parameters: 41" in stdout(cells["module"])
+    assert result(cells["device"]).startswith("cpu")
+
+
+def test_nn_from_scratch_outputs():
+    nb, _ = execute(ROOT / "notebooks" / "08-nn-from-scratch.ipynb")
+    cells = cells_by_tag(nb)
+    for tag in ["data", "by-hand", "boundary"]:
+        assert "image/svg+xml" in outputs(cells[tag], "execute_result")[0]["data"], tag
+    # The Trainer's progress bar and loss plot: one display each, redrawn in place.
+    shown = outputs(cells["candle"], "display_data")
+    assert len(shown) == 2 and "image/svg+xml" in shown[1]["data"] and text(shown[0]["data"]["text/plain"]).startswith("epochs:")
+    accuracies = stdout(cells["accuracy"])
+    assert "by hand 0.9" in accuracies and "candle 0.9" in accuracies

@@ -215,6 +215,12 @@ impl Session {
         trace("session directory ready");
         let mut runtime = std::process::Command::new(std::env::current_exe()?);
         runtime.env("LD_LIBRARY_PATH", library_path(&dir)?);
+        // Library errors that capture a backtrace (candle's do when RUST_BACKTRACE is set,
+        // as evcxr sets it for panics) would print forty frames of the kernel under a
+        // one-line shape error. Panics keep theirs; RUST_LIB_BACKTRACE=1 brings these back.
+        if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+            runtime.env("RUST_LIB_BACKTRACE", "0");
+        }
         let (eval_context, outputs) = EvalContext::with_subprocess_command(runtime)
             .map_err(|e| anyhow::anyhow!("starting the evaluation process: {e}"))?;
         let mut context = CommandContext::with_eval_context(eval_context);
