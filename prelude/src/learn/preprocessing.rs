@@ -263,9 +263,12 @@ fn category_name(category: &Option<String>) -> &str {
     category.as_deref().unwrap_or("null")
 }
 
-/// Each category's position in its column's list, for lookups when transforming.
-fn category_index(categories: &[Vec<Option<String>>]) -> Vec<HashMap<Option<String>, usize>> {
-    categories
+/// Each column's categories, and each category's position among them for lookups.
+type CategoryIndex = Vec<HashMap<Option<String>, usize>>;
+
+fn fit_categories(x: Input) -> (Vec<Vec<Option<String>>>, CategoryIndex) {
+    let categories = learn_categories(x);
+    let index = categories
         .iter()
         .map(|column| {
             column
@@ -275,18 +278,45 @@ fn category_index(categories: &[Vec<Option<String>>]) -> Vec<HashMap<Option<Stri
                 .map(|(i, c)| (c, i))
                 .collect()
         })
-        .collect()
+        .collect();
+    (categories, index)
 }
 
-fn check_columns(name: &str, fitted: usize, x: &Input) -> Result<()> {
-    if x.ncols() == fitted {
-        Ok(())
-    } else {
-        Err(LearnError::data(format!(
-            "{name} was fitted on {fitted} columns, X has {}",
+/// What both encoders do when transforming: each value's position among its column's
+/// fitted categories, column by column. A category not seen in fit is `None` when the
+/// encoder tolerates it, else an error naming it and the `handle_unknown` setting to use.
+fn category_codes(
+    index: &CategoryIndex,
+    x: Input,
+    encoder: &str,
+    tolerate: bool,
+    remedy: &str,
+) -> Result<Vec<Vec<Option<usize>>>> {
+    if x.ncols() != index.len() {
+        return Err(LearnError::data(format!(
+            "{encoder} was fitted on {} columns, X has {}",
+            index.len(),
             x.ncols()
-        )))
+        )));
     }
+    x.categories()
+        .into_iter()
+        .zip(index)
+        .enumerate()
+        .map(|(j, (column, lookup))| {
+            column
+                .into_iter()
+                .map(|value| match lookup.get(&value) {
+                    Some(&k) => Ok(Some(k)),
+                    None if tolerate => Ok(None),
+                    None => Err(LearnError::data(format!(
+                        "{encoder}: column {j} has category {:?} not seen in fit ({remedy})",
+                        category_name(&value)
+                    ))),
+                })
+                .collect()
+        })
+        .collect()
 }
 
 estimator! {
@@ -307,9 +337,9 @@ impl OneHotEncoder {
             &self.handle_unknown,
             &["error", "ignore"],
         )?;
-        let categories = learn_categories(x);
+        let (categories, index) = fit_categories(x);
         Ok(FittedOneHotEncoder {
-            index: category_index(&categories),
+            index,
             encoder: self.clone(),
             categories,
         })
@@ -320,7 +350,7 @@ pub struct FittedOneHotEncoder {
     encoder: OneHotEncoder,
     /// The categories of each input column, in output order.
     pub categories: Vec<Vec<Option<String>>>,
-    index: Vec<HashMap<Option<String>, usize>>,
+    index: CategoryIndex,
 }
 
 impl Fitted for FittedOneHotEncoder {
@@ -329,25 +359,23 @@ impl Fitted for FittedOneHotEncoder {
     }
 
     fn transform(&self, x: Input) -> Result<Array2<f64>> {
-        check_columns("OneHotEncoder", self.categories.len(), &x)?;
+        let codes = category_codes(
+            &self.index,
+            x,
+            "OneHotEncoder",
+            self.encoder.handle_unknown == "ignore",
+            "set handle_unknown(\"ignore\") to encode it as all zeros",
+        )?;
         let width: usize = self.categories.iter().map(Vec::len).sum();
         let mut out = Array2::zeros((x.nrows(), width));
         let mut start = 0;
-        for (j, column) in x.categories().into_iter().enumerate() {
-            for (i, value) in column.into_iter().enumerate() {
-                match self.index[j].get(&value) {
-                    Some(&k) => out[[i, start + k]] = 1.0,
-                    None if self.encoder.handle_unknown == "ignore" => {}
-                    None => {
-                        return Err(LearnError::data(format!(
-                            "OneHotEncoder: column {j} has category {:?} not seen in fit \
-                             (set handle_unknown(\"ignore\") to encode it as all zeros)",
-                            category_name(&value)
-                        )))
-                    }
+        for (column, categories) in codes.iter().zip(&self.categories) {
+            for (i, code) in column.iter().enumerate() {
+                if let Some(k) = code {
+                    out[[i, start + k]] = 1.0;
                 }
             }
-            start += self.categories[j].len();
+            start += categories.len();
         }
         Ok(out)
     }
@@ -395,9 +423,9 @@ impl OrdinalEncoder {
             &self.handle_unknown,
             &["error", "use_encoded_value"],
         )?;
-        let categories = learn_categories(x);
+        let (categories, index) = fit_categories(x);
         Ok(FittedOrdinalEncoder {
-            index: category_index(&categories),
+            index,
             encoder: self.clone(),
             categories,
         })
@@ -407,7 +435,7 @@ impl OrdinalEncoder {
 pub struct FittedOrdinalEncoder {
     encoder: OrdinalEncoder,
     pub categories: Vec<Vec<Option<String>>>,
-    index: Vec<HashMap<Option<String>, usize>>,
+    index: CategoryIndex,
 }
 
 impl Fitted for FittedOrdinalEncoder {
@@ -416,21 +444,17 @@ impl Fitted for FittedOrdinalEncoder {
     }
 
     fn transform(&self, x: Input) -> Result<Array2<f64>> {
-        check_columns("OrdinalEncoder", self.categories.len(), &x)?;
-        let mut out = Array2::zeros((x.nrows(), self.categories.len()));
-        for (j, column) in x.categories().into_iter().enumerate() {
-            for (i, value) in column.into_iter().enumerate() {
-                out[[i, j]] = match self.index[j].get(&value) {
-                    Some(&k) => k as f64,
-                    None if self.encoder.handle_unknown == "use_encoded_value" => self.encoder.unknown_value,
-                    None => {
-                        return Err(LearnError::data(format!(
-                            "OrdinalEncoder: column {j} has category {:?} not seen in fit \
-                             (set handle_unknown(\"use_encoded_value\") to encode it as unknown_value)",
-                            category_name(&value)
-                        )))
-                    }
-                };
+        let codes = category_codes(
+            &self.index,
+            x,
+            "OrdinalEncoder",
+            self.encoder.handle_unknown == "use_encoded_value",
+            "set handle_unknown(\"use_encoded_value\") to encode it as unknown_value",
+        )?;
+        let mut out = Array2::zeros((x.nrows(), codes.len()));
+        for (j, column) in codes.iter().enumerate() {
+            for (i, code) in column.iter().enumerate() {
+                out[[i, j]] = code.map_or(self.encoder.unknown_value, |k| k as f64);
             }
         }
         Ok(out)
