@@ -1,5 +1,6 @@
-"""The prelude's neural-net pieces on candle, against PyTorch (tests/reference/torch_nn.py):
-losses and their gradients, and autograd through a fixed small network."""
+"""The prelude's neural-net pieces on candle, against PyTorch (tests/reference/torch_nn.py,
+tests/reference/torch_layers.py): losses and their gradients, autograd through a fixed small
+network, optimizers, attention and the transformer block; the model summary and seeding."""
 
 import json
 import pathlib
@@ -7,6 +8,7 @@ import pathlib
 from conftest import max_difference, printed_values
 
 REFERENCE = json.loads((pathlib.Path(__file__).parent / "reference" / "torch_nn.json").read_text())
+LAYERS = json.loads((pathlib.Path(__file__).parent / "reference" / "torch_layers.json").read_text())
 
 
 def flat(values):
@@ -159,3 +161,81 @@ def test_a_shape_error_is_one_line_not_a_backtrace(kernel):
     error = kernel.run("tensor![[1., 2.]].matmul(&tensor![[1., 2.]])?").error()
     assert error["evalue"].startswith("shape mismatch in matmul, lhs: [1, 2], rhs: [1, 2]")
     assert "Error::bt" not in error["evalue"] and "Error::bt" not in "".join(error["traceback"])
+
+
+def with_weights(weights):
+    """Lines that overwrite a model's freshly initialised variables with PyTorch's."""
+    return "\n".join(f"varmap.set_one({name!r}, tensor!{values!r})?;".replace("'", '"') for name, values in weights.items())
+
+
+def test_attention_and_the_transformer_block_match_pytorch(kernel):
+    run = kernel.run(f"""{{
+let mut varmap = candle_nn::VarMap::new();
+let vb = nn::var_builder(&varmap, &Device::Cpu);
+let attention = nn::MultiHeadAttention::new(8, 2, true, vb.pp("mha"))?;
+let block = nn::TransformerBlock::new(8, 2, true, 0.1, vb.pp("block"))?;
+{with_weights({f"mha.{n}": v for n, v in LAYERS["attention"]["weights"].items()})}
+{with_weights({f"block.{n}": v for n, v in LAYERS["block"]["weights"].items()})}
+let x = tensor!{LAYERS["input"]!r};
+let (weights, out) = attention.forward_with_weights(&x)?;
+println!("attention {{:?}}", out.to_vec3::<f32>()?);
+println!("averaged {{:?}}", weights.mean(1)?.to_vec3::<f32>()?);
+println!("block {{:?}}", block.forward_t(&x, false)?.to_vec3::<f32>()?);
+println!("dropout_in_eval {{}}", block.forward_t(&x, false)?.eq(&block.forward_t(&x, false)?)?.flatten_all()?.min(0)?.to_scalar::<u8>()?);
+println!("dropout_in_training {{}}", block.forward_t(&x, true)?.eq(&block.forward_t(&x, false)?)?.flatten_all()?.min(0)?.to_scalar::<u8>()?);
+}}""")
+    values = printed_values(run)
+    assert max_difference(values["attention"], LAYERS["attention"]["output"]) < 1e-5
+    assert max_difference(values["averaged"], LAYERS["attention"]["averaged_weights"]) < 1e-6
+    assert max_difference(values["block"], LAYERS["block"]["output"]) < 1e-5
+    assert values["dropout_in_eval"] == 1 and values["dropout_in_training"] == 0
+
+
+CNN = """
+let varmap = candle_nn::VarMap::new();
+let model = {
+    let vb = nn::var_builder(&varmap, &Device::Cpu);
+    let same = candle_nn::Conv2dConfig { padding: 1, ..Default::default() };
+    nn::Sequential::new(&varmap)
+        .add("conv", candle_nn::conv2d(1, 4, 3, same, vb.pp("conv"))?)
+        .add("relu", candle_nn::Activation::Relu)
+        .add("pool", nn::MaxPool2d(2))
+        .add("flatten", nn::Flatten)
+        .add("dropout", nn::Dropout(0.5))
+        .add("out", candle_nn::linear(64, 10, vb.pp("out"))?)
+};
+"""
+
+
+def test_a_model_summary_lists_layers_shapes_and_parameters(kernel):
+    run = kernel.run("{" + CNN + "model.summary(&[32, 1, 8, 8])?}")
+    plain = run.result().splitlines()
+    assert plain[0].split() == ["layer", "type", "output", "shape", "params"]
+    rows = {line.split()[0]: line for line in plain[1:-1]}
+    assert "Conv2d" in rows["conv"] and "[32, 4, 8, 8]" in rows["conv"] and rows["conv"].endswith(" 40")
+    assert "[32, 4, 4, 4]" in rows["pool"] and "[32, 64]" in rows["flatten"]
+    assert "Linear" in rows["out"] and rows["out"].endswith(" 650")
+    assert plain[-1] == "input [32, 1, 8, 8]; 690 parameters"
+    assert "ferrolab-table" in run.result("text/html")
+    error = kernel.run("{" + CNN + "model.summary(&[32, 1, 6, 6])?}").error()
+    assert 'layer "out" (Linear) on input [32, 36]' in error["evalue"]
+
+
+def test_the_global_seed_makes_models_and_dropout_repeat(kernel):
+    run = kernel.run("""{
+fn draw() -> candle_core::Result<Vec<f32>> {
+    let varmap = candle_nn::VarMap::new();
+    let layer = candle_nn::linear(3, 2, nn::var_builder(&varmap, &Device::Cpu))?;
+    let dropped = nn::Dropout(0.5).forward_t(&Tensor::ones(16, DType::F32, &Device::Cpu)?, true)?;
+    Ok([layer.weight().flatten_all()?.to_vec1::<f32>()?, dropped.to_vec1::<f32>()?].concat())
+}
+random::seed(7);
+let first = draw()?;
+random::seed(7);
+println!("same {}", first == draw()?);
+println!("different {}", first != draw()?);
+println!("dropout_values {:?}", &first[6..]);
+}""")
+    values = printed_values(run)
+    assert values["same"] is True and values["different"] is True
+    assert set(values["dropout_values"]) == {0.0, 2.0}

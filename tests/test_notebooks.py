@@ -237,3 +237,27 @@ def test_nn_from_scratch_outputs():
     assert len(shown) == 2 and "image/svg+xml" in shown[1]["data"] and text(shown[0]["data"]["text/plain"]).startswith("epochs:")
     accuracies = stdout(cells["accuracy"])
     assert "by hand 0.9" in accuracies and "candle 0.9" in accuracies
+
+
+def test_training_loop_outputs():
+    nb, _ = execute(ROOT / "notebooks" / "06-training-loop.ipynb")
+    cells = cells_by_tag(nb)
+    for tag in ["by-hand", "optimizer"]:  # both recover y = 3x + 2 from the noisy points
+        w, b = (float(part.split("=")[1]) for part in stdout(cells[tag]).split(","))
+        assert abs(w - 3) < 0.2 and abs(b - 2) < 0.1, tag
+    resumed = stdout(cells["resume"])
+    assert "after epoch 10 of 25." in resumed and "25 epochs in all; the first 10 came from the checkpoint" in resumed
+    # The resumed run's progress bar counts only the epochs it trained.
+    bar = text(outputs(cells["resume"], "display_data")[0]["data"]["text/plain"])
+    assert bar.startswith("epochs:") and "15/15" in bar
+
+
+def test_cnn_digits_outputs():
+    nb, _ = execute(ROOT / "notebooks" / "09-cnn-digits.ipynb")
+    cells = cells_by_tag(nb)
+    summary = result(cells["summary"])
+    assert "conv2    Conv2d" in summary and "[32, 32, 2, 2]" in summary and summary.endswith("6090 parameters")
+    accuracy = float(stdout(cells["accuracy"]).split()[2])
+    assert accuracy >= 0.95
+    for tag in ["digits", "edges", "accuracy", "filters"]:
+        assert "image/svg+xml" in outputs(cells[tag], "execute_result")[0]["data"], tag

@@ -1,7 +1,14 @@
 """The training loop helper (`Trainer`) through a real kernel: a small network learns the
-moons, the plot redraws in place, early stopping stops."""
+moons as well as PyTorch's does on the same split (tests/reference/torch_layers.py), the plot
+redraws in place, early stopping stops, a checkpoint resumes exactly where training stopped."""
+
+import json
+import pathlib
+import statistics
 
 from conftest import printed_values
+
+REFERENCE = pathlib.Path(__file__).parent / "reference"
 
 MOONS = """
 use candle_nn::{Module, VarBuilder, VarMap};
@@ -60,3 +67,92 @@ println!("epochs {}", history.train_loss.len());
     values = printed_values(run)
     assert values["stopped_at"] == 4 and values["epochs"] == 4
     assert not [d for d in run.of_type("display_data") if "image/svg+xml" in d["content"]["data"]]
+
+
+def test_the_moons_mlp_matches_pytorchs_test_accuracy_on_the_same_split(kernel):
+    run = kernel.run("""{
+type Failure = Box<dyn std::error::Error + Send + Sync>;
+let moons = CsvReadOptions::default().with_has_header(true)
+    .try_into_reader_with_file_path(Some("%s".into()))?.finish()?;
+let part = |test: i64| -> Result<(Tensor, Tensor), Failure> {
+    let rows = moons.clone().lazy().filter(col("test").eq(lit(test))).collect()?;
+    let x = rows.select(["x0", "x1"])?.to_tensor(&Device::Cpu)?.to_dtype(DType::F32)?;
+    let y = rows.select(["label"])?.to_tensor(&Device::Cpu)?.to_dtype(DType::F32)?;
+    Ok((x, y))
+};
+let ((x_train, y_train), (x_test, y_test)) = (part(0)?, part(1)?);
+let mut accuracies = Vec::new();
+for seed in 0..5 {
+    random::seed(seed);
+    let varmap = candle_nn::VarMap::new();
+    let vb = nn::var_builder(&varmap, &Device::Cpu);
+    let model = nn::Sequential::new(&varmap)
+        .add("hidden", candle_nn::linear(2, 16, vb.pp("hidden"))?)
+        .add("tanh", nn::Tanh)
+        .add("out", candle_nn::linear(16, 1, vb.pp("out"))?);
+    let mut optimizer = nn::optim::AdamW::new(varmap.all_vars(), nn::optim::ParamsAdamW { lr: 0.01, ..Default::default() })?;
+    for _ in 0..500 {
+        optimizer.backward_step(&nn::loss::binary_cross_entropy_with_logits(&model.forward(&x_train)?, &y_train)?)?;
+    }
+    let predicted = model.forward(&x_test)?.gt(0.0)?.to_dtype(DType::F32)?;
+    accuracies.push(predicted.eq(&y_test)?.to_dtype(DType::F32)?.mean_all()?.to_scalar::<f32>()?);
+}
+println!("accuracies {:?}", accuracies);
+}""" % (REFERENCE / "moons.csv"), timeout=300)
+    ours = printed_values(run)["accuracies"]
+    pytorch = json.loads((REFERENCE / "torch_layers.json").read_text())["moons_accuracy"]
+    # 200 test points: one point is 0.005. Different initial draws, the same recipe.
+    assert statistics.mean(ours) >= statistics.mean(pytorch) - 0.01, (ours, pytorch)
+    assert min(ours) >= min(pytorch) - 0.015, (ours, pytorch)
+
+
+CHECKPOINTED = """
+fn train(seed: u64, hidden: usize, epochs: usize, checkpoint: Option<&std::path::Path>) -> candle_core::Result<(History, Vec<f32>)> {
+    random::seed(seed);
+    let (points, labels) = datasets::make_moons(300, 0.2, 42);
+    let x = points.mapv(|v| v as f32).to_tensor(&Device::Cpu)?;
+    let y = labels.mapv(|v| v as f32).to_tensor(&Device::Cpu)?.unsqueeze(1)?;
+    let varmap = candle_nn::VarMap::new();
+    let vb = nn::var_builder(&varmap, &Device::Cpu);
+    let model = nn::Sequential::new(&varmap)
+        .add("hidden", candle_nn::linear(2, hidden, vb.pp("hidden"))?)
+        .add("tanh", nn::Tanh)
+        .add("out", candle_nn::linear(hidden, 1, vb.pp("out"))?);
+    let mut optimizer = nn::optim::AdamW::new(varmap.all_vars(), nn::optim::ParamsAdamW { lr: 0.02, ..Default::default() })?;
+    let loader = DataLoader::new(TensorDataset::new(x, y)?).batch_size(32).shuffle(5);
+    let mut trainer = Trainer::new(epochs).live_plot(false);
+    if let Some(path) = checkpoint {
+        trainer = trainer.checkpoint(path, &varmap);
+    }
+    let history = trainer.fit(&mut optimizer, &loader, None, |(x, y)| {
+        nn::loss::binary_cross_entropy_with_logits(&model.forward_t(x, true)?, y)
+    })?;
+    let weights = model.forward(&Tensor::new(&[[0.5f32, 0.25]], &Device::Cpu)?)?.flatten_all()?.to_vec1::<f32>()?;
+    Ok((history, weights))
+}
+let path = std::env::temp_dir().join(format!("ferrolab-checkpoint-{}.safetensors", std::process::id()));
+let _ = std::fs::remove_file(&path);
+"""
+
+
+def test_a_checkpoint_resumes_training_exactly_where_it_stopped(kernel):
+    run = kernel.run("{" + CHECKPOINTED + """
+let (straight, straight_output) = train(3, 8, 6, None)?;
+train(3, 8, 3, Some(&path))?;
+// Another seed: the resumed model's weights must come from the file, not from its initialisation.
+let (resumed, resumed_output) = train(99, 8, 6, Some(&path))?;
+println!("VALUE straight {:?}", straight.train_loss);
+println!("VALUE resumed {:?}", resumed.train_loss);
+println!("VALUE outputs {:?}", [straight_output[0], resumed_output[0]]);
+let stale = train(3, 4, 6, Some(&path)).unwrap_err().to_string();
+println!("VALUE stale {:?}", stale);
+std::fs::remove_file(&path)?;
+}""", timeout=300)
+    assert run.status == "ok", run.reply["content"]
+    lines = run.stdout().splitlines()
+    values = {name: json.loads(v) for name, v in (line.split(" ", 2)[1:] for line in lines if line.startswith("VALUE "))}
+    resumed = [line for line in lines if line.startswith("Resumed from")]
+    assert len(resumed) == 1 and resumed[0].endswith("after epoch 3 of 6."), lines
+    assert values["resumed"] == values["straight"]
+    assert values["outputs"][0] == values["outputs"][1]
+    assert "hidden.weight of shape [4, 2]" in values["stale"] and "saved from another model" in values["stale"]

@@ -172,6 +172,13 @@ impl<D: Dataset, C> DataLoader<D, C> {
         }
     }
 
+    /// The epoch the next `iter` yields, as `DistributedSampler.set_epoch`: a resumed run
+    /// shuffles its later epochs as the uninterrupted run would have.
+    pub fn set_epoch(&self, epoch: u64) {
+        self.epoch
+            .store(epoch, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Batches per epoch.
     pub fn len(&self) -> usize {
         let n = self.dataset.len();

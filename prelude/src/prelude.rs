@@ -9,7 +9,7 @@ pub use ndarray::{
 pub use polars::df;
 pub use polars::prelude::*;
 
-pub use candle_core::{DType, Device, Tensor};
+pub use candle_core::{DType, Device, Module, ModuleT, Tensor};
 pub use image::{self, DynamicImage, GrayImage, RgbImage};
 
 pub use crate::array::ToFrame;
@@ -29,6 +29,7 @@ pub use crate::learn::{
     RobustScaler, SimpleImputer, Split, StandardScaler, StratifiedKFold, Svc, Transform,
 };
 pub use crate::metrics::{self, Average};
+pub use crate::nn::optim::Optimizer;
 pub use crate::nn::{self, device};
 // The `tensor![..]` literal (exported at the crate root, as macros are).
 pub use crate::plot::{Figure, Plot};

@@ -1,7 +1,7 @@
 //! `Trainer`: the epochs × batches loop every PyTorch notebook writes by hand: forward,
 //! backward and step per batch, the validation loss per epoch, early stopping, a progress
-//! bar and a loss plot that redraws itself in place. The stop button ends training after
-//! the current batch and keeps the weights trained so far.
+//! bar and a loss plot that redraws itself in place, and checkpoints to resume from. The stop
+//! button ends training after the current batch and keeps the weights trained so far.
 //!
 //! ```ignore
 //! let history = Trainer::new(50).early_stopping(5)
@@ -10,21 +10,26 @@
 //!     })?;
 //! ```
 
-use candle_core::{DType, Result, Tensor};
-use candle_nn::Optimizer;
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use candle_core::{DType, Device, Result, Tensor};
+use candle_nn::{Optimizer, VarMap};
 
 use crate::data::{Collate, DataLoader, Dataset};
 use crate::display::{display, DisplayHandle, MimeBundle, Render};
+use crate::nn::optim::OptimizerState;
 use crate::plot::Plot;
 use crate::progress::progress;
 
 /// How long to train and when to stop early.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub struct Trainer {
     epochs: usize,
     patience: Option<usize>,
     min_delta: f64,
     live_plot: bool,
+    checkpoint: Option<Checkpoint>,
 }
 
 impl Trainer {
@@ -35,6 +40,7 @@ impl Trainer {
             patience: None,
             min_delta: 0.0,
             live_plot: true,
+            checkpoint: None,
         }
     }
 
@@ -55,6 +61,18 @@ impl Trainer {
         self
     }
 
+    /// After every epoch, saves the model's weights (`varmap`), the optimizer's state, the
+    /// epoch and the losses so far to `path`, one safetensors file. When `path` exists as
+    /// `fit` starts, training resumes from it: run the cell again after a crash, an interrupt
+    /// or a kernel restart and it goes on where it stopped.
+    pub fn checkpoint(mut self, path: impl Into<PathBuf>, varmap: &VarMap) -> Self {
+        self.checkpoint = Some(Checkpoint {
+            path: path.into(),
+            varmap: varmap.clone(),
+        });
+        self
+    }
+
     /// Trains with `optimizer` on `train`'s batches: `loss` computes a batch's loss (a scalar
     /// tensor) through the model whose variables the optimizer holds.
     pub fn fit<D, C, O>(
@@ -67,11 +85,25 @@ impl Trainer {
     where
         D: Dataset,
         C: Collate<D::Item>,
-        O: Optimizer,
+        O: Optimizer + OptimizerState,
     {
         let mut history = History::default();
+        if let Some(checkpoint) = self.checkpoint.as_ref().filter(|c| c.path.exists()) {
+            history = checkpoint.load(optimizer)?;
+            println!(
+                "Resumed from {} after epoch {} of {}.",
+                checkpoint.path.display(),
+                history.train_loss.len(),
+                self.epochs
+            );
+            if self.should_stop(&history) {
+                history.stopped_at = Some(history.train_loss.len());
+                return Ok(history);
+            }
+        }
         let mut plot: Option<DisplayHandle> = None;
-        for epoch in progress(0..self.epochs).desc("epochs") {
+        for epoch in progress(history.train_loss.len()..self.epochs).desc("epochs") {
+            train.set_epoch(epoch as u64);
             let train_loss = mean_loss(train, |batch| {
                 let value = loss(batch)?;
                 optimizer.backward_step(&value)?;
@@ -82,6 +114,9 @@ impl Trainer {
                 history
                     .validation_loss
                     .push(mean_loss(validation, &mut loss)?);
+            }
+            if let Some(checkpoint) = &self.checkpoint {
+                checkpoint.save(optimizer, &history)?;
             }
             if self.live_plot {
                 match &plot {
@@ -112,6 +147,102 @@ impl Trainer {
             }
         }
         since >= patience
+    }
+}
+
+/// Where and what a [`Trainer`] checkpoints.
+#[derive(Clone)]
+struct Checkpoint {
+    path: PathBuf,
+    varmap: VarMap,
+}
+
+/// The file's tensors: `model.<var>`, `optimizer.<var>.<buffer>`, `optimizer.steps`,
+/// `history.train_loss`, `history.validation_loss`; variables by their `VarMap` names, so
+/// that a rebuilt model in a new session finds its own.
+impl Checkpoint {
+    fn save(&self, optimizer: &impl OptimizerState, history: &History) -> Result<()> {
+        let names = self.names();
+        let mut tensors: HashMap<String, Tensor> = HashMap::new();
+        for (name, var) in self.varmap.data().lock().unwrap().iter() {
+            tensors.insert(format!("model.{name}"), var.as_tensor().clone());
+        }
+        for (var, buffers) in optimizer.vars().iter().zip(optimizer.buffers()) {
+            let Some(name) = names.get(&var.as_tensor().id()) else {
+                continue;
+            };
+            for (i, buffer) in buffers.into_iter().enumerate() {
+                tensors.insert(format!("optimizer.{name}.{i}"), buffer);
+            }
+        }
+        let scalar = |v: f64| Tensor::new(&[v], &Device::Cpu);
+        tensors.insert("optimizer.steps".into(), scalar(optimizer.steps() as f64)?);
+        tensors.insert(
+            "history.train_loss".into(),
+            Tensor::new(history.train_loss.as_slice(), &Device::Cpu)?,
+        );
+        if !history.validation_loss.is_empty() {
+            tensors.insert(
+                "history.validation_loss".into(),
+                Tensor::new(history.validation_loss.as_slice(), &Device::Cpu)?,
+            );
+        }
+        // Written aside and renamed, so that an interrupt mid-write leaves the last good one.
+        let partial = self.path.with_extension("partial");
+        candle_core::safetensors::save(&tensors, &partial)?;
+        std::fs::rename(&partial, &self.path)?;
+        Ok(())
+    }
+
+    /// Sets the model's weights and the optimizer's state; returns the history so far.
+    fn load(&self, optimizer: &mut impl OptimizerState) -> Result<History> {
+        let tensors = candle_core::safetensors::load(&self.path, &Device::Cpu)?;
+        let stale = |what: String| {
+            candle_core::Error::Msg(format!(
+                "{} has no {what}: it was saved from another model; delete it to start afresh",
+                self.path.display()
+            ))
+        };
+        for (name, var) in self.varmap.data().lock().unwrap().iter() {
+            let saved = tensors
+                .get(&format!("model.{name}"))
+                .ok_or_else(|| stale(format!("weights for {name}")))?;
+            if saved.dims() != var.dims() {
+                return Err(stale(format!("{name} of shape {:?}", var.dims())));
+            }
+            var.set(&saved.to_dtype(var.dtype())?.to_device(var.device())?)?;
+        }
+        let names = self.names();
+        let buffers = optimizer
+            .vars()
+            .iter()
+            .map(|var| {
+                let name = names.get(&var.as_tensor().id());
+                (0..)
+                    .map_while(|i| tensors.get(&format!("optimizer.{}.{i}", name?)))
+                    .map(|t| t.to_dtype(var.dtype())?.to_device(var.device()))
+                    .collect::<Result<Vec<_>>>()
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let values = |key: &str| -> Result<Vec<f64>> {
+            tensors
+                .get(key)
+                .map_or(Ok(Vec::new()), |t| t.to_vec1::<f64>())
+        };
+        let steps = values("optimizer.steps")?.first().copied().unwrap_or(0.0) as usize;
+        optimizer.restore(buffers, steps)?;
+        Ok(History {
+            train_loss: values("history.train_loss")?,
+            validation_loss: values("history.validation_loss")?,
+            stopped_at: None,
+        })
+    }
+
+    fn names(&self) -> HashMap<candle_core::TensorId, String> {
+        let vars = self.varmap.data().lock().unwrap();
+        vars.iter()
+            .map(|(name, var)| (var.as_tensor().id(), name.clone()))
+            .collect()
     }
 }
 

@@ -1,7 +1,8 @@
 //! Neural-net building blocks on candle, in PyTorch's terms: the device to compute on,
 //! `tensor![..]` literals, losses (`nn::loss`) that are numerically safe where candle's are
 //! not, and optimizers, learning-rate schedules and gradient clipping (`nn::optim`) that
-//! step exactly as PyTorch's do. Layers are candle-nn's, re-exported as `candle_nn`.
+//! step exactly as PyTorch's do; layers (`nn::layers`: what candle-nn lacks, a named
+//! `Sequential` with a model summary, attention and a transformer block) over candle-nn's.
 
 use candle_core::{DType, Device, Tensor};
 
@@ -45,5 +46,11 @@ pub fn f32_tensor(values: &ndarray::ArrayD<f64>) -> Tensor {
         .expect("a literal's shape holds its values")
 }
 
+pub mod layers;
 pub mod loss;
 pub mod optim;
+
+pub use layers::{
+    causal_mask, var_builder, Dropout, Flatten, MaxPool2d, MultiHeadAttention, Sequential, Summary,
+    Tanh, TransformerBlock,
+};

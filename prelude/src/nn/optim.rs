@@ -1,13 +1,14 @@
 //! Optimizers that step exactly as PyTorch's (`torch.optim.SGD` with momentum, dampening,
-//! Nesterov and weight decay; `Adam` with L2 weight decay; candle's `AdamW`, which already
-//! does), learning-rate schedules, and gradient-norm clipping. The optimizers implement
-//! candle-nn's `Optimizer` trait: `opt.backward_step(&loss)?`.
+//! Nesterov and weight decay; `Adam` with L2 weight decay; `AdamW` with decoupled weight
+//! decay, configured with candle-nn's `ParamsAdamW`), learning-rate schedules, and
+//! gradient-norm clipping. The optimizers implement candle-nn's `Optimizer` trait
+//! (`opt.backward_step(&loss)?`) and [`OptimizerState`], which checkpoints save.
 
 use std::f64::consts::PI;
 
 use candle_core::backprop::GradStore;
 use candle_core::{Result, Tensor, Var};
-pub use candle_nn::optim::{AdamW, Optimizer, ParamsAdamW};
+pub use candle_nn::optim::{Optimizer, ParamsAdamW};
 
 /// `torch.optim.SGD`'s settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,6 +117,8 @@ pub struct Adam {
     moments: Vec<Option<(Tensor, Tensor)>>,
     step: i32,
     config: AdamConfig,
+    /// AdamW: weight decay shrinks the weights instead of joining the gradient.
+    decoupled: bool,
 }
 
 impl Optimizer for Adam {
@@ -128,6 +131,7 @@ impl Optimizer for Adam {
             vars,
             step: 0,
             config,
+            decoupled: false,
         })
     }
 
@@ -138,11 +142,14 @@ impl Optimizer for Adam {
         let correction2 = 1.0 - c.beta2.powi(self.step);
         for (var, moments) in self.vars.iter().zip(&mut self.moments) {
             let Some(grad) = grads.get(var) else { continue };
-            let g = if c.weight_decay != 0.0 {
+            let g = if c.weight_decay != 0.0 && !self.decoupled {
                 (grad + var.as_tensor().affine(c.weight_decay, 0.0)?)?
             } else {
                 grad.clone()
             };
+            if c.weight_decay != 0.0 && self.decoupled {
+                var.set(&var.as_tensor().affine(1.0 - c.lr * c.weight_decay, 0.0)?)?;
+            }
             let (m, v) = match moments.take() {
                 None => (g.zeros_like()?, g.zeros_like()?),
                 Some(previous) => previous,
@@ -164,6 +171,118 @@ impl Optimizer for Adam {
 
     fn set_learning_rate(&mut self, lr: f64) {
         self.config.lr = lr;
+    }
+}
+
+/// `torch.optim.AdamW`: Adam whose weight decay shrinks the weights directly, configured as
+/// candle-nn's `AdamW` is (`ParamsAdamW`, whose defaults are PyTorch's).
+pub struct AdamW(Adam);
+
+impl Optimizer for AdamW {
+    type Config = ParamsAdamW;
+
+    fn new(vars: Vec<Var>, params: ParamsAdamW) -> Result<Self> {
+        let config = AdamConfig {
+            lr: params.lr,
+            beta1: params.beta1,
+            beta2: params.beta2,
+            eps: params.eps,
+            weight_decay: params.weight_decay,
+        };
+        let mut adam = Adam::new(vars, config)?;
+        adam.decoupled = true;
+        Ok(AdamW(adam))
+    }
+
+    fn step(&mut self, grads: &GradStore) -> Result<()> {
+        self.0.step(grads)
+    }
+
+    fn learning_rate(&self) -> f64 {
+        self.0.learning_rate()
+    }
+
+    fn set_learning_rate(&mut self, lr: f64) {
+        self.0.set_learning_rate(lr)
+    }
+}
+
+/// What a checkpoint keeps of an optimizer: the variables it updates, each one's buffers
+/// (momentum, moments; none before the first step) and its step count.
+pub trait OptimizerState {
+    fn vars(&self) -> &[Var];
+    fn buffers(&self) -> Vec<Vec<Tensor>>;
+    fn steps(&self) -> usize;
+    /// Restores what `buffers` and `steps` returned, in the order of `vars`.
+    fn restore(&mut self, buffers: Vec<Vec<Tensor>>, steps: usize) -> Result<()>;
+}
+
+impl OptimizerState for Sgd {
+    fn vars(&self) -> &[Var] {
+        &self.vars
+    }
+
+    fn buffers(&self) -> Vec<Vec<Tensor>> {
+        self.velocity
+            .iter()
+            .map(|v| v.iter().cloned().collect())
+            .collect()
+    }
+
+    fn steps(&self) -> usize {
+        0
+    }
+
+    fn restore(&mut self, buffers: Vec<Vec<Tensor>>, _steps: usize) -> Result<()> {
+        self.velocity = buffers.into_iter().map(|b| b.into_iter().next()).collect();
+        Ok(())
+    }
+}
+
+impl OptimizerState for Adam {
+    fn vars(&self) -> &[Var] {
+        &self.vars
+    }
+
+    fn buffers(&self) -> Vec<Vec<Tensor>> {
+        self.moments
+            .iter()
+            .map(|m| m.iter().flat_map(|(m, v)| [m.clone(), v.clone()]).collect())
+            .collect()
+    }
+
+    fn steps(&self) -> usize {
+        self.step as usize
+    }
+
+    fn restore(&mut self, buffers: Vec<Vec<Tensor>>, steps: usize) -> Result<()> {
+        self.moments = buffers
+            .into_iter()
+            .map(|b| match <[Tensor; 2]>::try_from(b) {
+                Ok([m, v]) => Some((m, v)),
+                Err(_) => None,
+            })
+            .collect();
+        self.step = steps as i32;
+        Ok(())
+    }
+}
+
+impl OptimizerState for AdamW {
+    fn vars(&self) -> &[Var] {
+        self.0.vars()
+    }
+
+    fn buffers(&self) -> Vec<Vec<Tensor>> {
+        self.0.buffers()
+    }
+
+    fn steps(&self) -> usize {
+        self.0.steps()
+    }
+
+    fn restore(&mut self, buffers: Vec<Vec<Tensor>>, steps: usize) -> Result<()> {
+        self.0.restore(buffers, steps)
     }
 }
 
