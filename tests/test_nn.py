@@ -180,14 +180,29 @@ let x = tensor!{LAYERS["input"]!r};
 let (weights, out) = attention.forward_with_weights(&x)?;
 println!("attention {{:?}}", out.to_vec3::<f32>()?);
 println!("averaged {{:?}}", weights.mean(1)?.to_vec3::<f32>()?);
-println!("block {{:?}}", block.forward_t(&x, false)?.to_vec3::<f32>()?);
+let gradients = out.sqr()?.sum_all()?.backward()?;
+let data = varmap.data().lock().unwrap();
+for name in ["query", "key"] {{
+    println!("{{name}}_grad {{:?}}", gradients.get(&data[&format!("mha.{{name}}.weight")]).expect("a gradient").to_vec2::<f32>()?);
+}}
+drop(data);
+let input = candle_core::Var::from_tensor(&x)?;
+let block_out = block.forward_t(input.as_tensor(), false)?;
+println!("block {{:?}}", block_out.to_vec3::<f32>()?);
+let gradients = block_out.sqr()?.sum_all()?.backward()?;
+println!("input_grad {{:?}}", gradients.get(&input).expect("a gradient").to_vec3::<f32>()?);
+println!("norm1_weight_grad {{:?}}", gradients.get(&varmap.data().lock().unwrap()["block.norm1.weight"]).expect("a gradient").to_vec1::<f32>()?);
 println!("dropout_in_eval {{}}", block.forward_t(&x, false)?.eq(&block.forward_t(&x, false)?)?.flatten_all()?.min(0)?.to_scalar::<u8>()?);
 println!("dropout_in_training {{}}", block.forward_t(&x, true)?.eq(&block.forward_t(&x, false)?)?.flatten_all()?.min(0)?.to_scalar::<u8>()?);
 }}""")
     values = printed_values(run)
     assert max_difference(values["attention"], LAYERS["attention"]["output"]) < 1e-5
     assert max_difference(values["averaged"], LAYERS["attention"]["averaged_weights"]) < 1e-6
+    for name in ["query_grad", "key_grad"]:
+        assert max_difference(values[name], LAYERS["attention"][name]) < 1e-4, name
     assert max_difference(values["block"], LAYERS["block"]["output"]) < 1e-5
+    for name in ["input_grad", "norm1_weight_grad"]:  # gradients flow through the layer norms
+        assert max_difference(values[name], LAYERS["block"][name]) < 1e-4, name
     assert values["dropout_in_eval"] == 1 and values["dropout_in_training"] == 0
 
 

@@ -261,3 +261,19 @@ def test_cnn_digits_outputs():
     assert accuracy >= 0.95
     for tag in ["digits", "edges", "accuracy", "filters"]:
         assert "image/svg+xml" in outputs(cells[tag], "execute_result")[0]["data"], tag
+
+
+def test_attention_minigpt_outputs():
+    nb, _ = execute(ROOT / "notebooks" / "10-attention-minigpt.ipynb")
+    cells = cells_by_tag(nb)
+    assert float(stdout(cells["library"]).split(":")[1]) < 1e-5  # by hand == nn::MultiHeadAttention
+    first, last = (float(v) for v in stdout(cells["training"]).split("training loss")[1].split("→"))
+    assert first > 2.5 and last < 1.0
+    # Streamed into one display, then printed: a continuation of the prompt, in lines.
+    streamed = text(outputs(cells["generate"], "display_data")[0]["data"]["text/plain"])
+    written = stdout(cells["generate"]).rstrip("\n")
+    assert streamed == written and written.startswith("Twinkle") and written.count("\n") >= 3
+    untrained = text(outputs(cells["model"], "display_data")[0]["data"]["text/plain"])
+    assert untrained.startswith("Twinkle") and untrained not in written
+    for tag in ["by-hand", "attention"]:
+        assert "image/svg+xml" in outputs(cells[tag], "execute_result")[0]["data"], tag

@@ -45,6 +45,9 @@ def listed(weights):
 mha = torch.nn.MultiheadAttention(d_model, heads, batch_first=True)
 randomize(mha)
 out, averaged = mha(x, x, x, attn_mask=causal, need_weights=True)
+# Gradients reach the query and key projections (through the softmax) too.
+(out ** 2).sum().backward()
+query_grad, key_grad, _ = mha.in_proj_weight.grad.chunk(3)
 
 # The prelude's block is GPT-2's pre-norm block: PyTorch's encoder layer with norm_first,
 # GELU and a 4x MLP.
@@ -56,7 +59,10 @@ block_weights |= {"norm1.weight": block.norm1.weight, "norm1.bias": block.norm1.
                   "norm2.weight": block.norm2.weight, "norm2.bias": block.norm2.bias,
                   "expand.weight": block.linear1.weight, "expand.bias": block.linear1.bias,
                   "project.weight": block.linear2.weight, "project.bias": block.linear2.bias}
+x.requires_grad_(True)
 block_out = block(x, src_mask=causal, is_causal=True)
+# Gradients pass through the layer norms, to their weights and to the input.
+(block_out ** 2).sum().backward()
 
 # Moons: scikit-learn's data and split, and PyTorch's test accuracy over five seeds with the
 # recipe the test repeats (tanh 2-16-1, BCE with logits, AdamW lr 0.01, 500 full-batch epochs).
@@ -86,10 +92,12 @@ for seed in range(5):
     accuracies.append((predicted == ys[test_idx]).float().mean().item())
 
 reference = {
-    "input": x.tolist(),
+    "input": x.detach().tolist(),
     "attention": {"weights": listed(attention_weights(mha)), "output": out.tolist(),
-                  "averaged_weights": averaged.tolist()},
-    "block": {"weights": listed(block_weights), "output": block_out.tolist()},
+                  "averaged_weights": averaged.tolist(),
+                  "query_grad": query_grad.tolist(), "key_grad": key_grad.tolist()},
+    "block": {"weights": listed(block_weights), "output": block_out.tolist(),
+              "input_grad": x.grad.tolist(), "norm1_weight_grad": block.norm1.weight.grad.tolist()},
     "moons_accuracy": accuracies,
     "versions": {"torch": torch.__version__},
 }

@@ -38,7 +38,7 @@ impl Default for Generate {
 }
 
 impl Generate {
-    fn sampling(&self) -> Sampling {
+    pub(crate) fn sampling(&self) -> Sampling {
         let temperature = self.temperature;
         match (temperature <= 0.0, self.top_k, self.top_p) {
             (true, _, _) => Sampling::ArgMax,

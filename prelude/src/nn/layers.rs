@@ -1,8 +1,9 @@
 //! Layers candle-nn lacks, in `torch.nn`'s terms: a named [`Sequential`] with a model
 //! summary, [`MaxPool2d`], [`Flatten`], [`Tanh`], a [`Dropout`] drawn from the seeded global
-//! generator, [`MultiHeadAttention`] and a GPT-style [`TransformerBlock`]. Linear, Conv2d,
-//! BatchNorm, LayerNorm, Embedding and the other activations are candle-nn's
-//! (`candle_nn::linear`, `candle_nn::conv2d`, `candle_nn::Activation::Relu`, ...).
+//! generator, a [`LayerNorm`] that gradients pass through, [`MultiHeadAttention`] and a
+//! GPT-style [`TransformerBlock`]. Linear, Conv2d, BatchNorm, Embedding and the other
+//! activations are candle-nn's (`candle_nn::linear`, `candle_nn::conv2d`,
+//! `candle_nn::Activation::Relu`, ...).
 //!
 //! [`var_builder`] draws new parameters from `random`'s global generator, so that
 //! `random::seed(42)` makes a model's initial weights reproducible (candle's own CPU
@@ -13,7 +14,7 @@ use std::collections::HashSet;
 use candle_core::{DType, Device, Module, ModuleT, Result, Shape, Tensor, Var};
 use candle_nn::init::{Init, NormalOrUniform};
 use candle_nn::var_builder::SimpleBackend;
-use candle_nn::{LayerNorm, Linear, VarBuilder, VarMap};
+use candle_nn::{Linear, VarBuilder, VarMap};
 use polars::prelude::{Column, DataFrame};
 use rand_distr::{Distribution, Normal, Uniform};
 
@@ -420,7 +421,9 @@ impl MultiHeadAttention {
             scores =
                 scores.broadcast_add(&causal_mask(time, xs.device())?.to_dtype(scores.dtype())?)?;
         }
-        let weights = candle_nn::ops::softmax_last_dim(&scores)?;
+        // Not `softmax_last_dim`: that fused kernel records no backward, so the query and
+        // key projections would silently never learn.
+        let weights = candle_nn::ops::softmax(&scores, candle_core::D::Minus1)?;
         let heads = weights.matmul(&v)?;
         let merged = heads.transpose(1, 2)?.reshape((batch, time, d_model))?;
         Ok((weights, self.out.forward(&merged)?))
@@ -439,6 +442,37 @@ pub fn causal_mask(time: usize, device: &Device) -> Result<Tensor> {
         .flat_map(|i| (0..time).map(move |j| if j > i { f32::NEG_INFINITY } else { 0.0 }))
         .collect();
     Tensor::from_vec(values, (time, time), device)
+}
+
+/// `torch.nn.LayerNorm(size)`: each vector normalised to mean 0 and variance 1, then scaled
+/// and shifted. candle-nn's `LayerNorm` runs a fused kernel that records no backward: the
+/// gradient would stop at every norm, and nothing below it would learn. This one is made of
+/// differentiable tensor operations.
+pub struct LayerNorm {
+    pub weight: Tensor,
+    pub bias: Tensor,
+    pub eps: f64,
+}
+
+/// A [`LayerNorm`] over the last dimension, its weight and bias in `vb` as candle-nn names
+/// them (`weight`, `bias`), so that checkpoints of candle-nn models load.
+pub fn layer_norm(size: usize, eps: f64, vb: VarBuilder) -> Result<LayerNorm> {
+    Ok(LayerNorm {
+        weight: vb.get_with_hints(size, "weight", Init::Const(1.0))?,
+        bias: vb.get_with_hints(size, "bias", Init::Const(0.0))?,
+        eps,
+    })
+}
+
+impl Module for LayerNorm {
+    fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+        let centred = xs.broadcast_sub(&xs.mean_keepdim(candle_core::D::Minus1)?)?;
+        let variance = centred.sqr()?.mean_keepdim(candle_core::D::Minus1)?;
+        centred
+            .broadcast_div(&(variance + self.eps)?.sqrt()?)?
+            .broadcast_mul(&self.weight)?
+            .broadcast_add(&self.bias)
+    }
 }
 
 /// A pre-norm transformer block as GPT-2 has: `x + attention(norm(x))`, then
@@ -461,9 +495,9 @@ impl TransformerBlock {
         vb: VarBuilder,
     ) -> Result<Self> {
         Ok(TransformerBlock {
-            norm1: candle_nn::layer_norm(d_model, 1e-5, vb.pp("norm1"))?,
+            norm1: layer_norm(d_model, 1e-5, vb.pp("norm1"))?,
             attention: MultiHeadAttention::new(d_model, heads, causal, vb.pp("attention"))?,
-            norm2: candle_nn::layer_norm(d_model, 1e-5, vb.pp("norm2"))?,
+            norm2: layer_norm(d_model, 1e-5, vb.pp("norm2"))?,
             expand: candle_nn::linear(d_model, 4 * d_model, vb.pp("expand"))?,
             project: candle_nn::linear(4 * d_model, d_model, vb.pp("project"))?,
             dropout: Dropout(dropout),

@@ -46,11 +46,13 @@ pub fn f32_tensor(values: &ndarray::ArrayD<f64>) -> Tensor {
         .expect("a literal's shape holds its values")
 }
 
+pub mod gpt;
 pub mod layers;
 pub mod loss;
 pub mod optim;
 
+pub use gpt::{Gpt, GptConfig};
 pub use layers::{
-    causal_mask, var_builder, Dropout, Flatten, MaxPool2d, MultiHeadAttention, Sequential, Summary,
-    Tanh, TransformerBlock,
+    causal_mask, layer_norm, var_builder, Dropout, Flatten, LayerNorm, MaxPool2d,
+    MultiHeadAttention, Sequential, Summary, Tanh, TransformerBlock,
 };
