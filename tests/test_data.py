@@ -59,3 +59,26 @@ let sums: Vec<u32> = DataLoader::new(Squares).batch_size(3).workers(2)
 println!("sums {:?}", sums);
 """)
     assert printed_values(run)["sums"] == [0 + 1 + 4, 9 + 16 + 25, 36]
+
+
+def test_a_file_stream_reads_csv_and_parquet_a_chunk_at_a_time(kernel, tmp_path):
+    csv = tmp_path / "rows.csv"
+    # Quoted fields with commas, doubled quotes and line breaks: a record is not a line.
+    rows = [f'{i},"note {i}, with ""quotes""\nand a second line",{i * 0.5}' for i in range(11)]
+    csv.write_text("id,note,value\n" + "\n".join(rows) + "\n")
+    run = kernel.run(f"""{{
+let whole = CsvReadOptions::default().with_has_header(true).try_into_reader_with_file_path(Some({str(csv)!r}.into()))?.finish()?;
+let chunks: Vec<DataFrame> = FileStream::csv({str(csv)!r}).chunk_rows(4).chunks()?.collect::<PolarsResult<_>>()?;
+println!("csv_heights {{:?}}", chunks.iter().map(|c| c.height()).collect::<Vec<_>>());
+let mut joined = chunks[0].clone();
+for chunk in &chunks[1..] {{ joined.vstack_mut(chunk)?; }}
+println!("csv_equal {{}}", joined.equals_missing(&whole));
+let mut file = std::fs::File::create({str(tmp_path / "rows.parquet")!r})?;
+ParquetWriter::new(&mut file).with_row_group_size(Some(3)).finish(&mut whole.clone())?;
+let parts: Vec<DataFrame> = FileStream::parquet({str(tmp_path / "rows.parquet")!r}).chunk_rows(5).chunks()?.collect::<PolarsResult<_>>()?;
+println!("parquet_heights {{:?}}", parts.iter().map(|c| c.height()).collect::<Vec<_>>());
+println!("parquet_last_id {{}}", parts[2].column("id")?.i64()?.get(0).unwrap());
+}}""".replace("'", '"'))
+    values = printed_values(run)
+    assert values["csv_heights"] == [4, 4, 3] and values["csv_equal"] is True
+    assert values["parquet_heights"] == [5, 5, 1] and values["parquet_last_id"] == 10

@@ -136,6 +136,12 @@ def test_rich_result_always_has_plain_text(kernel):
     assert "text/plain" in data
 
 
+def test_a_cell_ending_in_unit_shows_nothing_like_none(kernel):
+    run = kernel.run("for i in 0..2 { println!(\"{i}\") }")
+    assert run.stdout() == "0\n1\n" and not run.of_type("execute_result")
+    assert kernel.run('"()"').result() == '"()"'  # a string that reads () still shows
+
+
 def test_silent_cells_publish_no_input_or_result(kernel):
     before = kernel.run("1").reply["content"]["execution_count"]
     msg_id = kernel.kc.execute("5", silent=True)

@@ -277,3 +277,20 @@ def test_attention_minigpt_outputs():
     assert untrained.startswith("Twinkle") and untrained not in written
     for tag in ["by-hand", "attention"]:
         assert "image/svg+xml" in outputs(cells[tag], "execute_result")[0]["data"], tag
+
+
+def test_data_loaders_outputs():
+    nb, _ = execute(ROOT / "notebooks" / "07-data-loaders.ipynb")
+    cells = cells_by_tag(nb)
+    assert "image/svg+xml" in outputs(cells["dataset"], "execute_result")[0]["data"]
+    assert stdout(cells["batches"]).startswith("28 batches of images [64, 1, 8, 8] and labels [64]")
+    epochs = [json.loads(line.split(":", 1)[1]) for line in stdout(cells["shuffle"]).splitlines()]
+    assert len(epochs) == 3 and all(sorted(e) == list(range(10)) for e in epochs) and epochs[0] != epochs[1]
+    masks = [json.loads(line.split(" ", 1)[1]) for line in stdout(cells["collate"]).splitlines()]
+    assert masks[0] == [[1] * 6, [1] * 4 + [0] * 2, [1] * 4 + [0] * 2]  # tensor | grad, loss padded
+    assert not outputs(cells["collate"], "execute_result")  # a loop's () shows nothing
+    assert stdout(cells["workers"]).rstrip().endswith("same order: true")
+    streamed = stdout(cells["stream"])
+    assert streamed.startswith("200000 rows in 40 chunks per pass")
+    w = json.loads(streamed.split("w = ")[1].split("]")[0] + "]")
+    assert abs(w[0] - 2) < 0.05 and abs(w[1] + 3) < 0.05

@@ -306,7 +306,16 @@ impl Session {
                     Outcome::Error(report::panic(&panic, &source, code))
                 }
                 (None, Some(message)) => Outcome::Error(report::returned_error(&message)),
-                (None, None) => Outcome::Value(outputs.content_by_mime_type.into_iter().collect()),
+                (None, None) => {
+                    let mut bundle: BTreeMap<String, String> =
+                        outputs.content_by_mime_type.into_iter().collect();
+                    // A cell ending in `()` (a loop, a call for its effect) shows nothing, as
+                    // Python shows nothing for None.
+                    if bundle.len() == 1 && bundle.get("text/plain").is_some_and(|v| v == "()") {
+                        bundle.clear();
+                    }
+                    Outcome::Value(bundle)
+                }
             },
             Err(evcxr::Error::SubprocessTerminated(message)) => {
                 let interrupted = self.interrupter.killed.load(Ordering::SeqCst);

@@ -1,17 +1,24 @@
 //! Datasets and data loaders, as `torch.utils.data`: a [`Dataset`] answers `len` and `get`,
 //! a [`DataLoader`] cuts it into batches (seeded shuffling, `drop_last`, a custom collate),
-//! built on worker threads ahead of the training loop.
+//! built on worker threads ahead of the training loop. A [`FileStream`] reads a CSV or
+//! Parquet file larger than memory a chunk at a time.
 //!
 //! ```ignore
 //! let loader = DataLoader::new(TensorDataset::new(x, y)?).batch_size(64).shuffle(42).workers(2);
 //! for batch in loader.iter() { let (x, y) = batch?; ... }
 //! ```
 
+use std::fs::File;
+use std::io::{BufRead, BufReader, Cursor};
+use std::path::PathBuf;
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
 use std::thread;
 
 use candle_core::{Result, Tensor};
+use polars::prelude::{
+    CsvReadOptions, DataFrame, ParquetReader, PolarsResult, SchemaRef, SerReader,
+};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -280,5 +287,116 @@ impl<B> Iterator for Batches<B> {
         };
         self.next += 1;
         batch
+    }
+}
+
+/// The rows of a CSV or Parquet file as DataFrames of `chunk_rows` rows, read one chunk at a
+/// time, as PyTorch's `IterableDataset` streams data: for files larger than memory. Only the
+/// current chunk is held; each pass over `chunks()` reads the file once.
+///
+/// ```ignore
+/// for chunk in FileStream::csv("big.csv").chunk_rows(10_000).chunks()? {
+///     let chunk = chunk?;
+///     let x = chunk.select(["a", "b"])?.to_tensor(&Device::Cpu)?;
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct FileStream {
+    path: PathBuf,
+    parquet: bool,
+    chunk_rows: usize,
+}
+
+impl FileStream {
+    /// A CSV file with a header line; the first chunk's column types apply to every chunk.
+    pub fn csv(path: impl Into<PathBuf>) -> Self {
+        FileStream {
+            path: path.into(),
+            parquet: false,
+            chunk_rows: 10_000,
+        }
+    }
+
+    pub fn parquet(path: impl Into<PathBuf>) -> Self {
+        FileStream {
+            parquet: true,
+            ..FileStream::csv(path)
+        }
+    }
+
+    pub fn chunk_rows(mut self, rows: usize) -> Self {
+        self.chunk_rows = rows.max(1);
+        self
+    }
+
+    /// One pass over the file.
+    pub fn chunks(&self) -> PolarsResult<Box<dyn Iterator<Item = PolarsResult<DataFrame>>>> {
+        if self.parquet {
+            let rows = ParquetReader::new(File::open(&self.path)?).num_rows()?;
+            let (path, chunk) = (self.path.clone(), self.chunk_rows);
+            // Each slice reads only the row groups it overlaps.
+            Ok(Box::new((0..rows).step_by(chunk).map(move |offset| {
+                crate::runtime::check_interrupt();
+                ParquetReader::new(File::open(&path)?)
+                    .with_slice(Some((offset, chunk)))
+                    .finish()
+            })))
+        } else {
+            let mut lines = BufReader::new(File::open(&self.path)?);
+            let mut header = String::new();
+            lines.read_line(&mut header)?;
+            Ok(Box::new(CsvChunks {
+                lines,
+                header,
+                rows: self.chunk_rows,
+                schema: None,
+            }))
+        }
+    }
+}
+
+/// Cuts a CSV file into chunks of whole records and lets polars parse each one. Polars reads
+/// a CSV in bounded memory only with its streaming engine, whose features would add minutes
+/// to every prelude build; a record ends at a line break outside double quotes.
+struct CsvChunks {
+    lines: BufReader<File>,
+    header: String,
+    rows: usize,
+    schema: Option<SchemaRef>,
+}
+
+impl Iterator for CsvChunks {
+    type Item = PolarsResult<DataFrame>;
+
+    fn next(&mut self) -> Option<PolarsResult<DataFrame>> {
+        crate::runtime::check_interrupt();
+        let mut text = self.header.clone().into_bytes();
+        let (mut records, mut quoted) = (0, false);
+        let mut line = Vec::new();
+        while records < self.rows {
+            line.clear();
+            match self.lines.read_until(b'\n', &mut line) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(err) => return Some(Err(err.into())),
+            }
+            quoted ^= line.iter().filter(|&&b| b == b'"').count() % 2 == 1;
+            text.extend_from_slice(&line);
+            if !quoted {
+                records += 1;
+            }
+        }
+        if records == 0 {
+            return None;
+        }
+        let parsed = CsvReadOptions::default()
+            .with_has_header(true)
+            .with_schema(self.schema.clone())
+            .into_reader_with_file_handle(Cursor::new(text))
+            .finish();
+        if let Ok(frame) = &parsed {
+            self.schema.get_or_insert_with(|| frame.schema().clone());
+        }
+        Some(parsed)
     }
 }

@@ -14,7 +14,7 @@ pub use image::{self, DynamicImage, GrayImage, RgbImage};
 
 pub use crate::array::ToFrame;
 pub use crate::array::ToImage;
-pub use crate::data::{DataLoader, Dataset, TensorDataset};
+pub use crate::data::{DataLoader, Dataset, FileStream, TensorDataset};
 pub use crate::datasets::{MakeClassification, MakeRegression};
 pub use crate::display::{
     clear_output, display, DisplayHandle, Html, Latex, Markdown, MimeBundle, Png, Render, Svg,
