@@ -161,6 +161,12 @@ def test_a_shape_error_is_one_line_not_a_backtrace(kernel):
     error = kernel.run("tensor![[1., 2.]].matmul(&tensor![[1., 2.]])?").error()
     assert error["evalue"].startswith("shape mismatch in matmul, lhs: [1, 2], rhs: [1, 2]")
     assert "Error::bt" not in error["evalue"] and "Error::bt" not in "".join(error["traceback"])
+    # ...followed by what to do about it.
+    assert error["evalue"].splitlines()[1].startswith("hint: matmul multiplies [.., m, k] by [.., k, n]")
+    error = kernel.run("(tensor![1., 2.] + tensor![[1.], [2.]])?").error()
+    assert "hint: `add` needs both operands of one shape" in error["evalue"] and "`.broadcast_add(..)`" in error["evalue"]
+    error = kernel.run("tensor![[1.]].to_dtype(DType::F64)?.matmul(&tensor![[1.]])?").error()
+    assert "the left operand is f64 and the right f32: convert one with `.to_dtype(DType::F64)`" in error["evalue"]
 
 
 def with_weights(weights):

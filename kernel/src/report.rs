@@ -124,12 +124,83 @@ pub fn panic(panic: &PanicReport, generated: &str, cell: &str) -> CellError {
 /// A `?` in the cell returned an error; evcxr has printed it on stderr, above, and `message`
 /// is what it printed.
 pub fn returned_error(message: &str) -> CellError {
-    let mut error = CellError::new("Error", message);
+    let message = with_tensor_hint(message);
+    let mut error = CellError::new("Error", &message);
     error.traceback = vec![
         format!("{RED}{BOLD}Error{RESET}: {message}"),
         "returned by `?` in this cell; variables it defined are not kept.".to_owned(),
     ];
     error
+}
+
+/// candle's shape, device and dtype errors name the operation and its operands' shapes but
+/// not what to do: the hint added below says it, in PyTorch users' terms.
+fn with_tensor_hint(message: &str) -> String {
+    match tensor_hint(message) {
+        Some(hint) => format!("{message}\nhint: {hint}"),
+        None => message.to_owned(),
+    }
+}
+
+fn tensor_hint(message: &str) -> Option<String> {
+    // "{kind} mismatch in {op}, lhs: {lhs}, rhs: {rhs}", possibly after some context.
+    let (kind, rest) = ["shape", "device", "dtype"].iter().find_map(|kind| {
+        let start = message.find(&format!("{kind} mismatch in "))?;
+        Some((
+            *kind,
+            &message[start + kind.len() + " mismatch in ".len()..],
+        ))
+    })?;
+    let (op, operands) = rest.split_once(", lhs: ")?;
+    let (lhs, rhs) = operands.split_once(", rhs: ")?;
+    let rhs = rhs.lines().next().unwrap_or(rhs);
+    Some(match (kind, op) {
+        ("shape", "matmul") => {
+            let (l, r) = (dims(lhs)?, dims(rhs)?);
+            let inner = l.last()?;
+            let against = r.get(r.len().checked_sub(2)?)?;
+            format!(
+                "matmul multiplies [.., m, k] by [.., k, n]: the left operand's last dimension \
+                 ({inner}) must equal the right's second-to-last ({against}); transpose one \
+                 with `.t()`, or `.reshape(..)` it"
+            )
+        }
+        ("shape", op) => format!(
+            "`{op}` needs both operands of one shape; candle broadcasts only when asked: use \
+             `.broadcast_{op}(..)` (or `.broadcast_as(..)`), and `.unsqueeze(dim)` or \
+             `.reshape(..)` to line the dimensions up"
+        ),
+        ("device", _) => format!(
+            "the left operand lives on {} and the right on {}: move one with \
+             `.to_device(&device)`",
+            device(lhs),
+            device(rhs)
+        ),
+        _ => format!(
+            "the left operand is {} and the right {}: convert one with `.to_dtype(DType::{})`",
+            lhs.to_lowercase(),
+            rhs.to_lowercase(),
+            lhs
+        ),
+    })
+}
+
+/// `[2, 3]` → [2, 3].
+fn dims(text: &str) -> Option<Vec<usize>> {
+    let inner = text.trim().strip_prefix('[')?.split(']').next()?;
+    inner
+        .split(',')
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| d.trim().parse().ok())
+        .collect()
+}
+
+/// candle's `Cpu`, `Cuda { gpu_id: 0 }` as PyTorch names devices: cpu, cuda:0.
+fn device(text: &str) -> String {
+    match text.trim().split_once(" { gpu_id: ") {
+        Some((kind, id)) => format!("{}:{}", kind.to_lowercase(), id.trim_end_matches(" }")),
+        None => text.trim().to_lowercase(),
+    }
 }
 
 /// The evaluation process died (abort, segfault, stack overflow, exit, interrupt). A fresh
@@ -209,6 +280,24 @@ mod tests {
             locate_in_cell(generated, 2, 1, "let v: Vec<i32> = vec![]; v[3]"),
             Some((1, 27))
         );
+    }
+
+    #[test]
+    fn tensor_errors_get_a_hint_saying_what_to_call() {
+        let hint = |m: &str| tensor_hint(m).unwrap_or_default();
+        assert!(hint("shape mismatch in matmul, lhs: [2, 3], rhs: [2, 3]")
+            .contains("last dimension (3) must equal the right's second-to-last (2)"));
+        assert!(
+            hint("shape mismatch in add, lhs: [4, 1], rhs: [4]").contains("`.broadcast_add(..)`")
+        );
+        assert!(
+            hint("device mismatch in matmul, lhs: Cpu, rhs: Cuda { gpu_id: 0 }")
+                .contains("on cpu and the right on cuda:0: move one with `.to_device(&device)`")
+        );
+        assert!(
+            hint("dtype mismatch in mul, lhs: F32, rhs: F64").contains("`.to_dtype(DType::F32)`")
+        );
+        assert_eq!(tensor_hint("cannot find value `x` in this scope"), None);
     }
 
     #[test]
