@@ -212,6 +212,12 @@ def test_hugging_face_outputs():
     assert result(cells["index"]) == "SemanticIndex: 20 documents × 384 dimensions"
     for tag, text in [("search", "Tomato plants"), ("search-rust", "ownership")]:
         assert text in result(cells[tag], "text/html").split("</tr>")[1], tag
+    # The head on the frozen encoder: trained with a live plot, better than chance on reviews
+    # it never saw, and sure about two new ones.
+    assert any("image/svg+xml" in o["data"] for o in outputs(cells["classifier"], "display_data"))
+    assert float(stdout(cells["classifier-accuracy"]).split()[2]) >= 0.7
+    good, bad = (float(line.split()[0]) for line in stdout(cells["classifier-new"]).splitlines())
+    assert good > 0.8 and bad < 0.2
 
 
 def test_tensors_autograd_outputs():
