@@ -260,3 +260,29 @@ println!("dropout_values {:?}", &first[6..]);
     values = printed_values(run)
     assert values["same"] is True and values["different"] is True
     assert set(values["dropout_values"]) == {0.0, 2.0}
+
+
+def test_lora_starts_as_the_base_model_and_trains_only_its_adapters(kernel):
+    run = kernel.run("""{
+random::seed(1);
+let (base, adapters) = (candle_nn::VarMap::new(), candle_nn::VarMap::new());
+let config = nn::GptConfig { vocab_size: 11, context: 8, d_model: 16, heads: 2, layers: 2, dropout: 0.0 };
+let mut gpt = nn::Gpt::new(config, nn::var_builder(&base, &Device::Cpu))?;
+let ids = Tensor::new(&[[1u32, 2, 3, 4, 5, 6]], &Device::Cpu)?;
+let before = gpt.forward_t(&ids, false)?;
+let frozen: Vec<Vec<f32>> = base.all_vars().iter().map(|v| v.flatten_all().unwrap().to_vec1::<f32>().unwrap()).collect();
+println!("adapted {}", gpt.add_lora(&nn::LoraConfig::new(2, 4.0, &["query", "value", "head"]), nn::var_builder(&adapters, &Device::Cpu))?);
+println!("unchanged_at_start {}", (gpt.forward_t(&ids, false)? - &before)?.abs()?.max_all()?.to_scalar::<f32>()? == 0.0);
+let mut optimizer = nn::optim::AdamW::new(adapters.all_vars(), nn::optim::ParamsAdamW { lr: 0.05, ..Default::default() })?;
+let targets = Tensor::new(&[[2u32, 3, 4, 5, 6, 7]], &Device::Cpu)?;
+let first = gpt.loss(&ids, &targets, true)?.to_scalar::<f32>()?;
+for _ in 0..30 { optimizer.backward_step(&gpt.loss(&ids, &targets, true)?)?; }
+println!("loss_falls {}", gpt.loss(&ids, &targets, true)?.to_scalar::<f32>()? < first / 2.0);
+let still: Vec<Vec<f32>> = base.all_vars().iter().map(|v| v.flatten_all().unwrap().to_vec1::<f32>().unwrap()).collect();
+println!("base_frozen {}", still == frozen);
+println!("unknown {:?}", gpt.add_lora(&nn::LoraConfig::new(2, 4.0, &["fc1"]), nn::var_builder(&adapters, &Device::Cpu)).unwrap_err().to_string());
+}""")
+    values = printed_values(run)
+    assert values["adapted"] == 5  # query and value in both blocks, and the head
+    assert values["unchanged_at_start"] is True and values["loss_falls"] is True and values["base_frozen"] is True
+    assert 'LoRA target "fc1"' in values["unknown"] and '"query"' in values["unknown"]

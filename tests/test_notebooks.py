@@ -283,6 +283,13 @@ def test_attention_minigpt_outputs():
     assert untrained.startswith("Twinkle") and untrained not in written
     for tag in ["by-hand", "attention"]:
         assert "image/svg+xml" in outputs(cells[tag], "execute_result")[0]["data"], tag
+    # LoRA: a few thousand trainable numbers teach the frozen model a rhyme it did not know;
+    # the adapters saved apart and loaded into a fresh base give the same model back.
+    lora = stdout(cells["lora"])
+    assert lora.startswith("4 layers adapted: 2048 trainable numbers beside 109368 frozen ones")
+    before, after = (json.loads(line.split(":", 1)[1]) for line in lora.splitlines()[1:3])
+    assert "Piper" not in before and "Peter Piper" in after
+    assert stdout(cells["lora-reload"]).rstrip().endswith("reloaded model writes the same: true")
 
 
 def test_data_loaders_outputs():

@@ -5,9 +5,10 @@
 use std::time::{Duration, Instant};
 
 use candle_core::{Device, Module, ModuleT, Result, Tensor, D};
-use candle_nn::{Embedding, Linear, VarBuilder};
+use candle_nn::{Embedding, VarBuilder};
 use candle_transformers::generation::LogitsProcessor;
 
+use super::lora::{linear, Linear, LoraConfig};
 use super::{layer_norm, LayerNorm, TransformerBlock};
 use crate::display::{display, MimeBundle};
 use crate::hub::Generate;
@@ -52,9 +53,46 @@ impl Gpt {
             positions: candle_nn::embedding(config.context, d, vb.pp("positions"))?,
             blocks,
             norm: layer_norm(d, 1e-5, vb.pp("norm"))?,
-            head: candle_nn::linear(d, config.vocab_size, vb.pp("head"))?,
+            head: linear(d, config.vocab_size, vb.pp("head"))?,
             config,
         })
+    }
+
+    /// Puts a LoRA adapter on every linear layer `config.targets` names, in every block (and
+    /// on the head if named), its variables in `vb`; returns how many layers got one.
+    pub fn add_lora(&mut self, config: &LoraConfig, vb: VarBuilder) -> Result<usize> {
+        const LAYERS: [&str; 7] = ["query", "key", "value", "out", "expand", "project", "head"];
+        if let Some(unknown) = config
+            .targets
+            .iter()
+            .find(|t| !LAYERS.contains(&t.as_str()))
+        {
+            candle_core::bail!("LoRA target {unknown:?}: a Gpt's linear layers are {LAYERS:?}");
+        }
+        let mut adapted = 0;
+        for target in &config.targets {
+            let (rank, alpha) = (config.rank, config.alpha);
+            if target == "head" {
+                self.head.add_lora(rank, alpha, vb.pp("head"))?;
+                adapted += 1;
+                continue;
+            }
+            for (i, block) in self.blocks.iter_mut().enumerate() {
+                let vb = vb.pp(format!("block{i}"));
+                let attention = &mut block.attention;
+                let (layer, vb) = match target.as_str() {
+                    "query" => (&mut attention.query, vb.pp("attention.query")),
+                    "key" => (&mut attention.key, vb.pp("attention.key")),
+                    "value" => (&mut attention.value, vb.pp("attention.value")),
+                    "out" => (&mut attention.out, vb.pp("attention.out")),
+                    "expand" => (&mut block.expand, vb.pp("expand")),
+                    _ => (&mut block.project, vb.pp("project")),
+                };
+                layer.add_lora(rank, alpha, vb)?;
+                adapted += 1;
+            }
+        }
+        Ok(adapted)
     }
 
     /// Mean cross-entropy of predicting each `targets` token from the tokens before it.
@@ -72,7 +110,7 @@ impl Gpt {
         options: &Generate,
         decode: impl Fn(&[u32]) -> String,
     ) -> Result<Vec<u32>> {
-        let device = self.head.weight().device();
+        let device = self.head.base.weight().device();
         let mut ids = prompt.to_vec();
         let mut sampler = LogitsProcessor::from_sampling(options.seed, options.sampling());
         let shown = options

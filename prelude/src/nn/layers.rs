@@ -14,10 +14,11 @@ use std::collections::HashSet;
 use candle_core::{DType, Device, Module, ModuleT, Result, Shape, Tensor, Var};
 use candle_nn::init::{Init, NormalOrUniform};
 use candle_nn::var_builder::SimpleBackend;
-use candle_nn::{Linear, VarBuilder, VarMap};
+use candle_nn::{VarBuilder, VarMap};
 use polars::prelude::{Column, DataFrame};
 use rand_distr::{Distribution, Normal, Uniform};
 
+use super::lora::{linear, Linear};
 use crate::display::{escape, MimeBundle, Render};
 use crate::random;
 
@@ -395,10 +396,10 @@ impl MultiHeadAttention {
             );
         }
         Ok(MultiHeadAttention {
-            query: candle_nn::linear(d_model, d_model, vb.pp("query"))?,
-            key: candle_nn::linear(d_model, d_model, vb.pp("key"))?,
-            value: candle_nn::linear(d_model, d_model, vb.pp("value"))?,
-            out: candle_nn::linear(d_model, d_model, vb.pp("out"))?,
+            query: linear(d_model, d_model, vb.pp("query"))?,
+            key: linear(d_model, d_model, vb.pp("key"))?,
+            value: linear(d_model, d_model, vb.pp("value"))?,
+            out: linear(d_model, d_model, vb.pp("out"))?,
             heads,
             causal,
         })
@@ -498,8 +499,8 @@ impl TransformerBlock {
             norm1: layer_norm(d_model, 1e-5, vb.pp("norm1"))?,
             attention: MultiHeadAttention::new(d_model, heads, causal, vb.pp("attention"))?,
             norm2: layer_norm(d_model, 1e-5, vb.pp("norm2"))?,
-            expand: candle_nn::linear(d_model, 4 * d_model, vb.pp("expand"))?,
-            project: candle_nn::linear(4 * d_model, d_model, vb.pp("project"))?,
+            expand: linear(d_model, 4 * d_model, vb.pp("expand"))?,
+            project: linear(4 * d_model, d_model, vb.pp("project"))?,
             dropout: Dropout(dropout),
         })
     }

@@ -48,6 +48,7 @@ pub fn f32_tensor(values: &ndarray::ArrayD<f64>) -> Tensor {
 
 pub mod gpt;
 pub mod layers;
+pub mod lora;
 pub mod loss;
 pub mod optim;
 
@@ -56,3 +57,4 @@ pub use layers::{
     causal_mask, layer_norm, var_builder, Dropout, Flatten, LayerNorm, MaxPool2d,
     MultiHeadAttention, Sequential, Summary, Tanh, TransformerBlock,
 };
+pub use lora::{Linear, LoraConfig};
