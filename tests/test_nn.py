@@ -286,3 +286,27 @@ println!("unknown {:?}", gpt.add_lora(&nn::LoraConfig::new(2, 4.0, &["fc1"]), nn
     assert values["adapted"] == 5  # query and value in both blocks, and the head
     assert values["unchanged_at_start"] is True and values["loss_falls"] is True and values["base_frozen"] is True
     assert 'LoRA target "fc1"' in values["unknown"] and '"query"' in values["unknown"]
+
+
+def test_autocast_multiplies_in_16_bits_and_keeps_f32_weights_and_gradients(kernel):
+    run = kernel.run("""{
+random::seed(2);
+let varmap = candle_nn::VarMap::new();
+let layer = nn::linear(32, 8, nn::var_builder(&varmap, &Device::Cpu))?;
+let x = Tensor::randn(0f32, 1.0, (4, 32), &Device::Cpu)?;
+let exact = layer.forward(&x)?;
+let (low, gradient_dtype) = {
+    let _autocast = nn::autocast(DType::BF16);
+    let low = layer.forward(&x)?;
+    let gradients = low.sqr()?.sum_all()?.backward()?;
+    (low, gradients.get(&varmap.data().lock().unwrap()["weight"]).expect("a gradient").dtype())
+};
+println!("dtype {:?}", low.dtype().as_str());
+println!("gradient_dtype {:?}", gradient_dtype.as_str());
+println!("close {}", (low - &exact)?.abs()?.max_all()?.to_scalar::<f32>()?);
+println!("restored {}", layer.forward(&x)?.eq(&exact)?.min_all()?.to_scalar::<u8>()?);
+}""")
+    values = printed_values(run)
+    assert values["dtype"] == "f32" and values["gradient_dtype"] == "f32"
+    assert 0 < values["close"] < 0.1  # bf16 keeps about three significant digits
+    assert values["restored"] == 1  # the guard switched autocast off again

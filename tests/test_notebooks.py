@@ -253,9 +253,12 @@ def test_training_loop_outputs():
         assert abs(w - 3) < 0.2 and abs(b - 2) < 0.1, tag
     resumed = stdout(cells["resume"])
     assert "after epoch 10 of 25." in resumed and "25 epochs in all; the first 10 came from the checkpoint" in resumed
-    # The resumed run's progress bar counts only the epochs it trained.
+    # The resumed run's progress bar counts on from the checkpoint's epochs.
     bar = text(outputs(cells["resume"], "display_data")[0]["data"]["text/plain"])
-    assert bar.startswith("epochs:") and "15/15" in bar
+    assert bar.startswith("epochs:") and "25/25" in bar
+    difference, message = stdout(cells["mixed-precision"]).splitlines()
+    assert 0 < float(difference.split(":")[1]) < 0.1
+    assert message == "Mixed precision (bf16) runs on a CUDA GPU; this model is on the CPU, so it trains in f32."
 
 
 def test_cnn_digits_outputs():

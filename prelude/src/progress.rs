@@ -23,6 +23,7 @@ pub fn progress<I: IntoIterator>(items: I) -> Progress<I::IntoIter> {
         items,
         state: State {
             description: String::new(),
+            initial: 0,
             done: 0,
             total,
             started: Instant::now(),
@@ -52,6 +53,14 @@ impl<I> Progress<I> {
     /// The total, for iterators that don't know their length.
     pub fn total(mut self, total: usize) -> Self {
         self.state.total = Some(total);
+        self
+    }
+
+    /// Starts the count at `done` (tqdm's `initial`): a resumed loop shows 11/25, not 1/15.
+    pub fn initial(mut self, done: usize) -> Self {
+        self.state.initial = done;
+        self.state.done = done;
+        self.state.total = self.state.total.map(|remaining| remaining + done);
         self
     }
 
@@ -104,6 +113,8 @@ impl<I> Drop for Progress<I> {
 #[derive(Debug, Clone)]
 struct State {
     description: String,
+    /// Counted before this loop started.
+    initial: usize,
     done: usize,
     total: Option<usize>,
     started: Instant,
@@ -113,7 +124,7 @@ impl Render for State {
     fn render(&self) -> MimeBundle {
         let elapsed = self.started.elapsed().as_secs_f64();
         let rate = if elapsed > 0.0 {
-            self.done as f64 / elapsed
+            (self.done - self.initial) as f64 / elapsed
         } else {
             0.0
         };

@@ -30,6 +30,7 @@ pub struct Trainer {
     min_delta: f64,
     live_plot: bool,
     checkpoint: Option<Checkpoint>,
+    mixed_precision: Option<DType>,
 }
 
 impl Trainer {
@@ -41,6 +42,7 @@ impl Trainer {
             min_delta: 0.0,
             live_plot: true,
             checkpoint: None,
+            mixed_precision: None,
         }
     }
 
@@ -73,6 +75,15 @@ impl Trainer {
         self
     }
 
+    /// Mixed precision on a CUDA GPU: the prelude's linear layers multiply in `dtype`
+    /// (`DType::BF16` or `DType::F16`) while the weights and their updates stay f32
+    /// (`nn::autocast`). On the CPU, where 16-bit matmuls are no faster, the run says so and
+    /// trains in f32.
+    pub fn mixed_precision(mut self, dtype: DType) -> Self {
+        self.mixed_precision = Some(dtype);
+        self
+    }
+
     /// Trains with `optimizer` on `train`'s batches: `loss` computes a batch's loss (a scalar
     /// tensor) through the model whose variables the optimizer holds.
     pub fn fit<D, C, O>(
@@ -101,8 +112,24 @@ impl Trainer {
                 return Ok(history);
             }
         }
+        let on_gpu = optimizer
+            .vars()
+            .first()
+            .is_some_and(|v| v.device().is_cuda());
+        let _autocast = match self.mixed_precision {
+            Some(dtype) if on_gpu => Some(crate::nn::autocast(dtype)),
+            Some(dtype) => {
+                println!(
+                    "Mixed precision ({}) runs on a CUDA GPU; this model is on the CPU, so it trains in f32.",
+                    dtype.as_str()
+                );
+                None
+            }
+            None => None,
+        };
         let mut plot: Option<DisplayHandle> = None;
-        for epoch in progress(history.train_loss.len()..self.epochs).desc("epochs") {
+        let done = history.train_loss.len();
+        for epoch in progress(done..self.epochs).desc("epochs").initial(done) {
             train.set_epoch(epoch as u64);
             let train_loss = mean_loss(train, |batch| {
                 let value = loss(batch)?;
@@ -203,14 +230,20 @@ impl Checkpoint {
                 self.path.display()
             ))
         };
-        for (name, var) in self.varmap.data().lock().unwrap().iter() {
-            let saved = tensors
-                .get(&format!("model.{name}"))
-                .ok_or_else(|| stale(format!("weights for {name}")))?;
-            if saved.dims() != var.dims() {
-                return Err(stale(format!("{name} of shape {:?}", var.dims())));
+        {
+            let vars = self.varmap.data().lock().unwrap();
+            // By name, so that a refused file always names the same variable.
+            let mut vars: Vec<_> = vars.iter().collect();
+            vars.sort_by_key(|(name, _)| name.as_str());
+            for (name, var) in vars {
+                let saved = tensors
+                    .get(&format!("model.{name}"))
+                    .ok_or_else(|| stale(format!("weights for {name}")))?;
+                if saved.dims() != var.dims() {
+                    return Err(stale(format!("{name} of shape {:?}", var.dims())));
+                }
+                var.set(&saved.to_dtype(var.dtype())?.to_device(var.device())?)?;
             }
-            var.set(&saved.to_dtype(var.dtype())?.to_device(var.device())?)?;
         }
         let names = self.names();
         let buffers = optimizer

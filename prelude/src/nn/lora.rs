@@ -5,9 +5,11 @@
 //! `VarMap` of their own: train it, save it (`varmap.save(path)`, safetensors), load it into
 //! the same base model later (`varmap.load(path)`).
 
-use candle_core::{Module, Result, Tensor};
+use candle_core::{DType, Module, Result, Tensor};
 use candle_nn::init::{FanInOut, NonLinearity, NormalOrUniform};
 use candle_nn::{Init, VarBuilder};
+
+use super::precision::compute_dtype;
 
 /// A linear layer that can carry a LoRA adapter.
 pub struct Linear {
@@ -74,7 +76,17 @@ impl Linear {
 
 impl Module for Linear {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        let base = self.base.forward(xs)?;
+        let base = match compute_dtype().filter(|&d| d != xs.dtype()) {
+            // Autocast: weight, bias and input in `dtype`, the result back in the input's.
+            Some(dtype) => {
+                let weight = self.base.weight().to_dtype(dtype)?;
+                let bias = self.base.bias().map(|b| b.to_dtype(dtype)).transpose()?;
+                candle_nn::Linear::new(weight, bias)
+                    .forward(&xs.to_dtype(dtype)?)?
+                    .to_dtype(xs.dtype())?
+            }
+            None => self.base.forward(xs)?,
+        };
         let Some(adapter) = &self.adapter else {
             return Ok(base);
         };

@@ -51,10 +51,12 @@ pub mod layers;
 pub mod lora;
 pub mod loss;
 pub mod optim;
+pub mod precision;
 
 pub use gpt::{Gpt, GptConfig};
 pub use layers::{
     causal_mask, layer_norm, var_builder, Dropout, Flatten, LayerNorm, MaxPool2d,
     MultiHeadAttention, Sequential, Summary, Tanh, TransformerBlock,
 };
-pub use lora::{Linear, LoraConfig};
+pub use lora::{linear, Linear, LoraConfig};
+pub use precision::autocast;
