@@ -214,6 +214,8 @@ println!("dropout_in_training {{}}", block.forward_t(&x, true)?.eq(&block.forwar
 
 CNN = """
 let varmap = candle_nn::VarMap::new();
+// A variable of something else in the same VarMap: no layer of the model may claim it.
+candle_nn::linear(3, 3, nn::var_builder(&varmap, &Device::Cpu).pp("other"))?;
 let model = {
     let vb = nn::var_builder(&varmap, &Device::Cpu);
     let same = candle_nn::Conv2dConfig { padding: 1, ..Default::default() };

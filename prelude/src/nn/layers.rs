@@ -123,6 +123,8 @@ fn uniform(lo: f64, up: f64) -> Result<Uniform<f64>> {
 /// ```
 pub struct Sequential {
     varmap: VarMap,
+    /// Variables the VarMap held before this model: no layer's.
+    earlier: HashSet<candle_core::TensorId>,
     layers: Vec<Layer>,
 }
 
@@ -136,7 +138,9 @@ struct Layer {
 
 impl Sequential {
     pub fn new(varmap: &VarMap) -> Self {
+        let vars = varmap.data().lock().unwrap();
         Sequential {
+            earlier: vars.values().map(|var| var.as_tensor().id()).collect(),
             varmap: varmap.clone(),
             layers: Vec::new(),
         }
@@ -148,6 +152,7 @@ impl Sequential {
             .layers
             .iter()
             .flat_map(|layer| layer.parameters.iter().map(|var| var.as_tensor().id()))
+            .chain(self.earlier.iter().copied())
             .collect();
         let mut parameters: Vec<(String, Var)> = self
             .varmap
