@@ -9,7 +9,7 @@ use candle_transformers::generation::{LogitsProcessor, Sampling};
 use candle_transformers::models::llama::{Cache, Config, Llama, LlamaConfig, LlamaEosToks};
 
 use super::{load_weights, model_dir, read_config, Result, Tokenizer};
-use crate::display::{display, MimeBundle, Render};
+use crate::display::{display, DisplayHandle, MimeBundle, Render};
 
 /// How to pick each next token. `temperature` 0 is greedy (always the most likely token);
 /// `top_k` keeps the k most likely, `top_p` the smallest set whose probability reaches p.
@@ -50,6 +50,43 @@ impl Generate {
     }
 }
 
+/// Generated text shown in the cell's output as it grows: one display, redrawn at most every
+/// 50 ms, so that a long generation neither floods the notebook nor waits on it.
+pub(crate) struct LiveText {
+    handle: Option<DisplayHandle>,
+    shown_at: Instant,
+}
+
+impl LiveText {
+    pub(crate) fn new(enabled: bool, text: &str) -> LiveText {
+        LiveText {
+            handle: enabled.then(|| display(&MimeBundle::plain(text))),
+            shown_at: Instant::now(),
+        }
+    }
+
+    /// Redraws with `text()` when it is time; `text` runs only then.
+    pub(crate) fn update<E>(
+        &mut self,
+        text: impl FnOnce() -> std::result::Result<String, E>,
+    ) -> std::result::Result<(), E> {
+        if let Some(handle) = &self.handle {
+            if self.shown_at.elapsed() > Duration::from_millis(50) {
+                handle.update(&MimeBundle::plain(text()?));
+                self.shown_at = Instant::now();
+            }
+        }
+        Ok(())
+    }
+
+    /// The final state, whatever the time.
+    pub(crate) fn finish(&self, value: &impl Render) {
+        if let Some(handle) = &self.handle {
+            handle.update(value);
+        }
+    }
+}
+
 pub struct TextGenerator {
     model: Llama,
     config: Config,
@@ -83,8 +120,7 @@ impl TextGenerator {
         let prompt_length = ids.len();
         let mut cache = Cache::new(true, DType::F32, &self.config, &Device::Cpu)?;
         let mut sampler = LogitsProcessor::from_sampling(options.seed, options.sampling());
-        let shown = options.stream.then(|| display(&MimeBundle::plain(prompt)));
-        let mut last_shown = Instant::now();
+        let mut shown = LiveText::new(options.stream, prompt);
         let mut position = 0;
         for _ in 0..options.max_new_tokens {
             crate::runtime::check_interrupt();
@@ -100,21 +136,14 @@ impl TextGenerator {
             if self.eos.contains(&next) || ids.len() >= self.config.max_position_embeddings {
                 break;
             }
-            if let Some(handle) = &shown {
-                if last_shown.elapsed() > Duration::from_millis(50) {
-                    handle.update(&MimeBundle::plain(self.tokenizer.decode(&ids)?));
-                    last_shown = Instant::now();
-                }
-            }
+            shown.update(|| self.tokenizer.decode(&ids))?;
         }
         let generation = Generation {
             text: self.tokenizer.decode(&ids)?,
             new_ids: ids[prompt_length..].to_vec(),
             ids,
         };
-        if let Some(handle) = &shown {
-            handle.update(&generation);
-        }
+        shown.finish(&generation);
         Ok(generation)
     }
 

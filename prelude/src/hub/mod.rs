@@ -11,6 +11,7 @@ mod generate;
 mod tokenizer;
 
 pub use embed::{SearchHit, SemanticIndex, SentenceEncoder};
+pub(crate) use generate::LiveText;
 pub use generate::{Generate, Generation, TextGenerator};
 pub use tokenizer::{Batch, Encoding, Tokenizer};
 

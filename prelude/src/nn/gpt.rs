@@ -2,16 +2,14 @@
 //! prelude's causal [`TransformerBlock`]s, a final layer norm and a linear head over the
 //! vocabulary, as in Karpathy's minGPT. Its sampling shares `hub::Generate`'s options.
 
-use std::time::{Duration, Instant};
-
 use candle_core::{Device, Module, ModuleT, Result, Tensor, D};
 use candle_nn::{Embedding, VarBuilder};
 use candle_transformers::generation::LogitsProcessor;
 
 use super::lora::{linear, Linear, LoraConfig};
 use super::{layer_norm, LayerNorm, TransformerBlock};
-use crate::display::{display, MimeBundle};
-use crate::hub::Generate;
+use crate::display::MimeBundle;
+use crate::hub::{Generate, LiveText};
 
 /// A GPT's sizes.
 #[derive(Debug, Clone, PartialEq)]
@@ -113,10 +111,7 @@ impl Gpt {
         let device = self.head.base.weight().device();
         let mut ids = prompt.to_vec();
         let mut sampler = LogitsProcessor::from_sampling(options.seed, options.sampling());
-        let shown = options
-            .stream
-            .then(|| display(&MimeBundle::plain(decode(&ids))));
-        let mut last_shown = Instant::now();
+        let mut shown = LiveText::new(options.stream, &decode(&ids));
         for _ in 0..options.max_new_tokens {
             crate::runtime::check_interrupt();
             let window = &ids[ids.len().saturating_sub(self.config.context)..];
@@ -124,16 +119,9 @@ impl Gpt {
             let logits = self.forward_t(&input, false)?.squeeze(0)?;
             let last = logits.get(window.len() - 1)?.to_device(&Device::Cpu)?;
             ids.push(sampler.sample(&last)?);
-            if let Some(handle) = &shown {
-                if last_shown.elapsed() > Duration::from_millis(50) {
-                    handle.update(&MimeBundle::plain(decode(&ids)));
-                    last_shown = Instant::now();
-                }
-            }
+            shown.update(|| Ok::<_, candle_core::Error>(decode(&ids)))?;
         }
-        if let Some(handle) = &shown {
-            handle.update(&MimeBundle::plain(decode(&ids)));
-        }
+        shown.finish(&MimeBundle::plain(decode(&ids)));
         Ok(ids)
     }
 }
