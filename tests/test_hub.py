@@ -8,6 +8,7 @@ import math
 import os
 import pathlib
 
+import pytest
 from conftest import printed_values
 
 REFERENCE = json.loads((pathlib.Path(__file__).parent / "reference" / "embeddings.json").read_text())
@@ -132,3 +133,109 @@ println!("top1_is_greedy {{}}", generator.generate("the cat", &hub::Generate {{ 
     assert len(shown) == 1 and shown[0]["content"]["data"]["text/plain"] == "the dog"
     updates = run.of_type("update_display_data")
     assert updates and updates[-1]["content"]["data"]["text/plain"].startswith("the dog ")
+
+
+CLASSIFICATION = json.loads((pathlib.Path(__file__).parent / "reference" / "classification.json").read_text())
+
+
+def close(actual, expected, tolerance):
+    """Nested lists of numbers equal within tolerance, relative to the largest expected value."""
+    flat = lambda xs: [v for x in xs for v in flat(x)] if isinstance(xs, list) else [xs]  # noqa: E731
+    actual, expected = flat(actual), flat(expected)
+    scale = max(abs(v) for v in expected)
+    return len(actual) == len(expected) and max(abs(a - e) for a, e in zip(actual, expected)) <= tolerance * scale
+
+
+@pytest.mark.parametrize("family", ["bert", "distilbert"])
+def test_a_sequence_classification_checkpoint_predicts_as_transformers(kernel, tmp_path, family):
+    import tiny_models
+
+    getattr(tiny_models, f"tiny_{family}_classifier")(tmp_path, seed=0)
+    BERT_LABELS, probabilities = tiny_models.BERT_LABELS, CLASSIFICATION["probabilities"][family]
+    run = kernel.run(f"""
+let classifier = hub::TextClassifier::load({json.dumps(str(tmp_path))})?;
+let texts = {rust_strings(CLASSIFICATION["texts"])};
+let predictions = classifier.predict(&texts)?;
+println!("labels {{:?}}", classifier.labels());
+println!("ids {{:?}}", classifier.tokenize(&texts)?.to_vec2::<u32>()?);
+println!("probabilities {{:?}}", predictions.probabilities.outer_iter().map(|row| row.to_vec()).collect::<Vec<_>>());
+println!("predicted {{:?}}", predictions.predicted());
+""")
+    values = printed_values(run)
+    assert values["labels"] == list(BERT_LABELS)
+    assert values["ids"] == CLASSIFICATION["input_ids"]
+    assert close(values["probabilities"], probabilities, 1e-5)
+    expected = [BERT_LABELS[max(range(3), key=row.__getitem__)] for row in probabilities]
+    assert values["predicted"] == expected
+    html = kernel.run("predictions").result("text/html")
+    assert "p(positive)" in html and CLASSIFICATION["texts"][0] in html
+
+
+def test_lora_gradients_through_bert_match_pytorch(kernel, tmp_path):
+    from tiny_models import tiny_bert_classifier, tiny_bert_lora
+
+    tiny_bert_classifier(tmp_path, seed=0)
+    tiny_bert_lora(tmp_path / "lora.safetensors", seed=1, rank=CLASSIFICATION["rank"])
+    run = kernel.run(f"""
+let mut classifier = hub::TextClassifier::load({json.dumps(str(tmp_path))})?;
+let mut adapters = candle_nn::VarMap::new();
+let lora = nn::LoraConfig::new({CLASSIFICATION["rank"]}, {CLASSIFICATION["alpha"]}, &["query", "value"]);
+println!("adapted {{}}", classifier.add_lora(&lora, nn::var_builder(&adapters, &Device::Cpu))?);
+adapters.load({json.dumps(str(tmp_path / "lora.safetensors"))})?;
+let ids = classifier.tokenize(&{rust_strings(CLASSIFICATION["texts"])})?;
+let loss = nn::loss::cross_entropy(&classifier.forward_t(&ids, false)?, &Tensor::new(&[{", ".join(f"{label}u32" for label in CLASSIFICATION["labels"])}], &Device::Cpu)?)?;
+let gradients = loss.backward()?;
+println!("loss {{}}", loss.to_scalar::<f32>()?);
+for (name, var) in adapters.data().lock().unwrap().iter() {{
+    println!("{{name}} {{:?}}", gradients.get(var.as_tensor()).expect("a gradient").to_vec2::<f32>()?);
+}}
+""")
+    values = printed_values(run)
+    assert values.pop("adapted") == 4
+    assert abs(values.pop("loss") - CLASSIFICATION["lora_loss"]) < 1e-5
+    expected = CLASSIFICATION["lora_gradients"]
+    assert values.keys() == expected.keys()
+    for name, gradient in expected.items():
+        assert close(values[name], gradient, 1e-4), name
+
+
+def test_fine_tuning_trains_a_new_head_and_adapters_and_reloads_them(kernel, tmp_path):
+    from tiny_models import tiny_distilbert_classifier
+
+    tiny_distilbert_classifier(tmp_path, seed=2)
+    model, saved = json.dumps(str(tmp_path)), json.dumps(str(tmp_path / "tuned.safetensors"))
+    run = kernel.run(f"""
+random::seed(0);
+let params = candle_nn::VarMap::new();
+let mut tuned = hub::TextClassifier::new({model}, &["sky", "food"], nn::var_builder(&params, &Device::Cpu))?;
+let base = tuned.predict(&["blue sky"])?;
+tuned.add_lora(&nn::LoraConfig::new(4, 8.0, &["query", "value"]), nn::var_builder(&params, &Device::Cpu).pp("lora"))?;
+println!("start_difference {{}}", (&tuned.predict(&["blue sky"])?.probabilities - &base.probabilities).mapv(f64::abs).sum());
+let frozen = tuned.bert.layers[0].attention.query.base.weight().to_vec2::<f32>()?;
+let texts = ["blue sky", "the sun and the moon", "star night sky", "ate fish", "bread and milk", "fish and bread"];
+let data = TensorDataset::new(tuned.tokenize(&texts)?, Tensor::new(&[0u32, 0, 0, 1, 1, 1], &Device::Cpu)?)?;
+let loader = DataLoader::new(data).batch_size(3).shuffle(0);
+let mut optimizer = nn::optim::AdamW::new(params.all_vars(), nn::optim::ParamsAdamW {{ lr: 0.01, ..Default::default() }})?;
+let history = Trainer::new(30).live_plot(false).fit(&mut optimizer, &loader, None, |(ids, y)| nn::loss::cross_entropy(&tuned.forward_t(ids, true)?, y))?;
+println!("first_loss {{}}", history.train_loss[0]);
+println!("last_loss {{}}", history.train_loss[29]);
+println!("base_unchanged {{}}", tuned.bert.layers[0].attention.query.base.weight().to_vec2::<f32>()? == frozen);
+println!("trained {{:?}}", params.data().lock().unwrap().keys().cloned().collect::<Vec<_>>());
+params.save({saved})?;
+let after = tuned.predict(&texts)?;
+println!("predicted {{:?}}", after.predicted());
+let mut reloaded_params = candle_nn::VarMap::new();
+let mut reloaded = hub::TextClassifier::new({model}, &["sky", "food"], nn::var_builder(&reloaded_params, &Device::Cpu))?;
+reloaded.add_lora(&nn::LoraConfig::new(4, 8.0, &["query", "value"]), nn::var_builder(&reloaded_params, &Device::Cpu).pp("lora"))?;
+reloaded_params.load({saved})?;
+println!("reloaded_same {{}}", reloaded.predict(&texts)? == after);
+""")
+    values = printed_values(run)
+    assert values["start_difference"] < 1e-6  # B starts at zero: the adapted model is the base one
+    assert values["last_loss"] < 0.2 * values["first_loss"]
+    assert values["base_unchanged"] is True
+    expected_names = {"classifier.weight", "classifier.bias"} | {
+        f"lora.layer{i}.{t}.lora_{m}" for i in range(2) for t in ("query", "value") for m in "ab"}
+    assert set(values["trained"]) == expected_names
+    assert values["predicted"] == ["sky"] * 3 + ["food"] * 3
+    assert values["reloaded_same"] is True

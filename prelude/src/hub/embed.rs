@@ -6,10 +6,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use candle_core::{DType, Device, Tensor, D};
-use candle_transformers::models::bert::{BertModel, Config};
 use ndarray::{Array1, Array2};
 
-use super::{load_weights, model_dir, read_config, read_json, Result, Tokenizer};
+use super::bert::{read_bert_config, Bert};
+use super::{load_weights, model_dir, read_json, Result, Tokenizer};
 use crate::display::{escape, MimeBundle, Render};
 
 /// How token vectors become one sentence vector (sentence-transformers' `1_Pooling`).
@@ -22,7 +22,7 @@ enum Pooling {
 }
 
 struct Encoder {
-    model: BertModel,
+    model: Bert,
     tokenizer: Tokenizer,
     pooling: Pooling,
     normalize: bool,
@@ -47,8 +47,8 @@ impl SentenceEncoder {
     /// normalization and maximum length.
     pub fn load(model: &str) -> Result<SentenceEncoder> {
         let dir = model_dir(model)?;
-        let config: Config = read_config(&dir, "BERT")?;
-        let bert = load_weights(&dir, |vb| BertModel::load(vb, &config))?;
+        let (config, layout) = read_bert_config(&dir)?;
+        let bert = load_weights(&dir, |vb| Bert::load(vb, &config, layout))?;
         let max_length = read_json(&dir.join("sentence_bert_config.json"))
             .ok()
             .and_then(|c| c["max_seq_length"].as_u64())
@@ -111,12 +111,8 @@ impl SentenceEncoder {
         let tensor = |matrix: &Array2<u32>| {
             Tensor::from_iter(matrix.iter().copied(), &Device::Cpu)?.reshape(shape)
         };
-        let (ids, types, mask) = (
-            tensor(&batch.input_ids)?,
-            tensor(&batch.type_ids)?,
-            tensor(&batch.attention_mask)?,
-        );
-        let hidden = self.0.model.forward(&ids, &types, Some(&mask))?;
+        let (ids, mask) = (tensor(&batch.input_ids)?, tensor(&batch.attention_mask)?);
+        let hidden = self.0.model.forward(&ids, &mask, false)?;
         let pooled = match self.0.pooling {
             Pooling::Cls => hidden.narrow(1, 0, 1)?.squeeze(1)?,
             Pooling::Mean => {

@@ -6,10 +6,14 @@
 //! let embeddings = model.encode(&["A cat sits on the mat.", "Stocks fell today."])?;
 //! ```
 
+mod bert;
+mod classify;
 mod embed;
 mod generate;
 mod tokenizer;
 
+pub use bert::{Bert, BertLayer};
+pub use classify::{Predictions, TextClassifier};
 pub use embed::{SearchHit, SemanticIndex, SentenceEncoder};
 pub(crate) use generate::LiveText;
 pub use generate::{Generate, Generation, TextGenerator};

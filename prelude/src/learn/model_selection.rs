@@ -41,7 +41,7 @@ impl Default for Split {
     }
 }
 
-/// Rows that can be split: matrices and DataFrames.
+/// Rows that can be split: matrices, DataFrames and lists (of texts, say).
 pub trait Rows: Sized {
     fn take(&self, rows: &[usize]) -> Self;
     fn n_rows(&self) -> usize;
@@ -53,6 +53,15 @@ impl Rows for Array2<f64> {
     }
     fn n_rows(&self) -> usize {
         self.nrows()
+    }
+}
+
+impl<T: Clone> Rows for Vec<T> {
+    fn take(&self, rows: &[usize]) -> Self {
+        rows.iter().map(|&i| self[i].clone()).collect()
+    }
+    fn n_rows(&self) -> usize {
+        self.len()
     }
 }
 

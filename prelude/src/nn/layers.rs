@@ -412,6 +412,13 @@ impl MultiHeadAttention {
 
     /// The attention weights `(batch, heads, time, time)` and the output.
     pub fn forward_with_weights(&self, xs: &Tensor) -> Result<(Tensor, Tensor)> {
+        self.forward_masked(xs, None)
+    }
+
+    /// As [`Self::forward_with_weights`], with `mask` added to the attention scores before
+    /// the softmax (broadcast to `(batch, heads, time, time)`; a large negative number where
+    /// a position must not be attended to, such as padding).
+    pub fn forward_masked(&self, xs: &Tensor, mask: Option<&Tensor>) -> Result<(Tensor, Tensor)> {
         let (batch, time, d_model) = xs.dims3()?;
         let head_dim = d_model / self.heads;
         let split = |t: Tensor| {
@@ -427,9 +434,16 @@ impl MultiHeadAttention {
             scores =
                 scores.broadcast_add(&causal_mask(time, xs.device())?.to_dtype(scores.dtype())?)?;
         }
-        // Not `softmax_last_dim`: that fused kernel records no backward, so the query and
-        // key projections would silently never learn.
-        let weights = candle_nn::ops::softmax(&scores, candle_core::D::Minus1)?;
+        if let Some(mask) = mask {
+            scores = scores.broadcast_add(mask)?;
+        }
+        // The fused `softmax_last_dim` records no backward: with it the query and key
+        // projections would silently never learn. It serves only when nothing is trained.
+        let weights = if scores.track_op() {
+            candle_nn::ops::softmax(&scores, candle_core::D::Minus1)?
+        } else {
+            candle_nn::ops::softmax_last_dim(&scores)?
+        };
         let heads = weights.matmul(&v)?;
         let merged = heads.transpose(1, 2)?.reshape((batch, time, d_model))?;
         Ok((weights, self.out.forward(&merged)?))
@@ -453,7 +467,8 @@ pub fn causal_mask(time: usize, device: &Device) -> Result<Tensor> {
 /// `torch.nn.LayerNorm(size)`: each vector normalised to mean 0 and variance 1, then scaled
 /// and shifted. candle-nn's `LayerNorm` runs a fused kernel that records no backward: the
 /// gradient would stop at every norm, and nothing below it would learn. This one is made of
-/// differentiable tensor operations.
+/// differentiable tensor operations, and runs the fused kernel only when nothing it touches
+/// is being trained.
 pub struct LayerNorm {
     pub weight: Tensor,
     pub bias: Tensor,
@@ -472,6 +487,10 @@ pub fn layer_norm(size: usize, eps: f64, vb: VarBuilder) -> Result<LayerNorm> {
 
 impl Module for LayerNorm {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+        let trained = [xs, &self.weight, &self.bias].iter().any(|t| t.track_op());
+        if !trained && xs.is_contiguous() {
+            return candle_nn::ops::layer_norm(xs, &self.weight, &self.bias, self.eps as f32);
+        }
         let centred = xs.broadcast_sub(&xs.mean_keepdim(candle_core::D::Minus1)?)?;
         let variance = centred.sqr()?.mean_keepdim(candle_core::D::Minus1)?;
         centred

@@ -25,10 +25,7 @@ struct Adapter {
 
 /// `torch.nn.Linear(inputs, outputs)`, its weight and bias in `vb` as candle-nn names them.
 pub fn linear(inputs: usize, outputs: usize, vb: VarBuilder) -> Result<Linear> {
-    Ok(Linear {
-        base: candle_nn::linear(inputs, outputs, vb)?,
-        adapter: None,
-    })
+    Ok(candle_nn::linear(inputs, outputs, vb)?.into())
 }
 
 /// An adapter's rank and scale, and which layers get one (by the field names of the model's
@@ -46,6 +43,15 @@ impl LoraConfig {
             rank,
             alpha,
             targets: targets.iter().map(|t| t.to_string()).collect(),
+        }
+    }
+}
+
+impl From<candle_nn::Linear> for Linear {
+    fn from(base: candle_nn::Linear) -> Self {
+        Linear {
+            base,
+            adapter: None,
         }
     }
 }
