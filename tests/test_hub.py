@@ -171,6 +171,30 @@ println!("predicted {{:?}}", predictions.predicted());
     assert "p(positive)" in html and CLASSIFICATION["texts"][0] in html
 
 
+def test_a_checkpoint_with_only_a_vocab_txt_gets_berts_wordpiece_tokenizer(kernel, tmp_path):
+    """Older BERT-family checkpoints (distilbert-base-uncased-finetuned-sst-2-english) ship
+    vocab.txt and no tokenizer.json."""
+    from tiny_models import tiny_distilbert_classifier
+
+    tiny_distilbert_classifier(tmp_path, seed=0)
+    tokenizer = tmp_path / "tokenizer.json"
+    vocab = json.loads(tokenizer.read_text())["model"]["vocab"]
+    tokenizer.unlink()
+    (tmp_path / "vocab.txt").write_text("".join(f"{token}\n" for token in sorted(vocab, key=vocab.get)))
+    texts = [text.upper() for text in CLASSIFICATION["texts"]]  # lowercased, as do_lower_case says
+    run = kernel.run(f"""
+let classifier = hub::TextClassifier::load({json.dumps(str(tmp_path))})?;
+let texts = {rust_strings(texts)};
+println!("ids {{:?}}", classifier.tokenize(&texts)?.to_vec2::<u32>()?);
+println!("probabilities {{:?}}", classifier.predict(&texts)?.probabilities.outer_iter().map(|row| row.to_vec()).collect::<Vec<_>>());
+println!("decoded {{:?}}", classifier.tokenizer().decode(&classifier.tokenize(&texts[1..2])?.to_vec2::<u32>()?[0])?);
+""")
+    values = printed_values(run)
+    assert values["ids"] == CLASSIFICATION["input_ids"]
+    assert close(values["probabilities"], CLASSIFICATION["probabilities"]["distilbert"], 1e-5)
+    assert values["decoded"] == CLASSIFICATION["texts"][1]
+
+
 def test_lora_gradients_through_bert_match_pytorch(kernel, tmp_path):
     from tiny_models import tiny_bert_classifier, tiny_bert_lora
 

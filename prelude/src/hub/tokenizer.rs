@@ -5,9 +5,14 @@
 use std::path::Path;
 
 use ndarray::Array2;
-use tokenizers::{PaddingParams, PaddingStrategy, TruncationParams};
+use tokenizers::decoders::wordpiece::WordPiece as WordPieceDecoder;
+use tokenizers::models::wordpiece::WordPiece;
+use tokenizers::normalizers::bert::BertNormalizer;
+use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
+use tokenizers::processors::bert::BertProcessing;
+use tokenizers::{AddedToken, Model, PaddingParams, PaddingStrategy, TruncationParams};
 
-use super::{model_dir, model_file, HubError, Result};
+use super::{model_dir, model_file, read_json, HubError, Result};
 use crate::display::{escape, MimeBundle, Render};
 
 #[derive(Clone)]
@@ -25,12 +30,19 @@ impl Tokenizer {
         Tokenizer::from_dir(&model_dir(model)?)
     }
 
+    /// tokenizer.json, or for BERT-family checkpoints saved before that file existed, their
+    /// vocab.txt.
     pub(crate) fn from_dir(dir: &Path) -> Result<Tokenizer> {
-        let path = model_file(dir, "tokenizer.json")?;
-        let mut inner = tokenizers::Tokenizer::from_file(&path).map_err(|err| HubError::Load {
-            path: path.clone(),
-            message: err.to_string(),
-        })?;
+        let mut inner = if dir.join("vocab.txt").is_file() && !dir.join("tokenizer.json").is_file()
+        {
+            wordpiece_from_vocab(dir)?
+        } else {
+            let path = model_file(dir, "tokenizer.json")?;
+            tokenizers::Tokenizer::from_file(&path).map_err(|err| HubError::Load {
+                path: path.clone(),
+                message: err.to_string(),
+            })?
+        };
         // Some tokenizer.json files pad every text to a fixed length (all-MiniLM-L6-v2: 128);
         // batches are padded to their longest text instead, as Python's tokenizers do.
         let pad = inner.get_padding().cloned().unwrap_or_default();
@@ -105,6 +117,54 @@ impl Tokenizer {
     pub fn inner(&self) -> &tokenizers::Tokenizer {
         &self.inner
     }
+}
+
+/// A BERT WordPiece tokenizer from `vocab.txt` alone (distilbert-base-uncased-finetuned-sst-2-
+/// english has no tokenizer.json): what transformers' `BertTokenizerFast` builds from the same
+/// file, lowercasing as tokenizer_config.json's `do_lower_case` says (yes when it is silent).
+fn wordpiece_from_vocab(dir: &Path) -> Result<tokenizers::Tokenizer> {
+    let path = dir.join("vocab.txt");
+    let load_error = |message: String| HubError::Load {
+        path: path.clone(),
+        message,
+    };
+    let model = WordPiece::from_file(&path.to_string_lossy())
+        .unk_token("[UNK]".into())
+        .build()
+        .map_err(|err| load_error(err.to_string()))?;
+    let id = |token: &str| {
+        model
+            .token_to_id(token)
+            .ok_or_else(|| load_error(format!("no {token} in the vocabulary")))
+    };
+    let (cls, sep, pad) = (id("[CLS]")?, id("[SEP]")?, id("[PAD]")?);
+    let lowercase = read_json(&dir.join("tokenizer_config.json"))
+        .ok()
+        .and_then(|config| config["do_lower_case"].as_bool())
+        .unwrap_or(true);
+    let specials: Vec<AddedToken> = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+        .into_iter()
+        .filter(|token| model.token_to_id(token).is_some())
+        .map(|token| AddedToken::from(token, true))
+        .collect();
+    let mut tokenizer = tokenizers::Tokenizer::new(model);
+    tokenizer
+        .with_normalizer(Some(BertNormalizer::new(true, true, None, lowercase)))
+        .map_err(|err| load_error(err.to_string()))?;
+    tokenizer
+        .with_pre_tokenizer(Some(BertPreTokenizer))
+        .with_post_processor(Some(BertProcessing::new(
+            ("[SEP]".into(), sep),
+            ("[CLS]".into(), cls),
+        )))
+        .with_decoder(Some(WordPieceDecoder::default()))
+        .with_padding(Some(PaddingParams {
+            pad_id: pad,
+            pad_token: "[PAD]".into(),
+            ..Default::default()
+        }));
+    tokenizer.add_special_tokens(specials);
+    Ok(tokenizer)
 }
 
 impl Render for Tokenizer {
