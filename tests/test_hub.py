@@ -21,7 +21,7 @@ def cosine(a, b):
 
 
 def rust_strings(texts):
-    return "vec![" + ", ".join(json.dumps(t) for t in texts) + "]"
+    return "vec![" + ", ".join(json.dumps(t, ensure_ascii=False) for t in texts) + "]"
 
 
 def test_sentence_embeddings_match_sentence_transformers(kernel):
@@ -193,6 +193,27 @@ println!("decoded {{:?}}", classifier.tokenizer().decode(&classifier.tokenize(&t
     assert values["ids"] == CLASSIFICATION["input_ids"]
     assert close(values["probabilities"], CLASSIFICATION["probabilities"]["distilbert"], 1e-5)
     assert values["decoded"] == CLASSIFICATION["texts"][1]
+
+
+def test_the_vocab_txt_tokenizer_matches_minilms_tokenizer_json(kernel, tmp_path):
+    """On a real vocabulary: the WordPiece tokenizer built from vocab.txt and
+    tokenizer_config.json gives the ids all-MiniLM-L6-v2's own tokenizer.json gives."""
+    run = kernel.run(f'println!("dir {{:?}}", hub::model_dir("{MODEL}")?.display().to_string());')
+    source = pathlib.Path(printed_values(run)["dir"])
+    for name in ("config.json", "vocab.txt", "tokenizer_config.json"):
+        (tmp_path / name).write_bytes((source / name).read_bytes())
+    texts = ["Héllo, World! Tokenizers split unbelievably long words.", "It's 3.14 - a naïve café résumé",
+             "日本語 and Ünïcödé", "Emoji 🙂 [brackets] and\ttabs"]
+    run = kernel.run(f"""
+let (from_json, from_vocab) = (hub::Tokenizer::load("{MODEL}")?, hub::Tokenizer::load({json.dumps(str(tmp_path))})?);
+for text in {rust_strings(texts)} {{
+    println!("{{}} {{}}", from_json.encode(text)?.ids.len(), from_json.encode(text)?.ids == from_vocab.encode(text)?.ids);
+}}
+""")
+    assert run.status == "ok", run.reply["content"]
+    lines = run.stdout().split()
+    assert len(lines) == 2 * len(texts) and all(same == "true" for same in lines[1::2]), lines
+    assert all(int(count) > 5 for count in lines[0::2])
 
 
 def test_lora_gradients_through_bert_match_pytorch(kernel, tmp_path):
