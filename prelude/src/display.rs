@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::io::Cursor;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use image::{DynamicImage, GrayImage, ImageBuffer, ImageFormat, RgbImage, RgbaImage};
@@ -331,6 +332,43 @@ impl DisplayHandle {
 
     pub fn id(&self) -> &str {
         &self.id
+    }
+}
+
+/// Generated text shown in the cell's output as it grows: one display, redrawn at most every
+/// 50 ms, so that a long generation neither floods the notebook nor waits on it.
+pub(crate) struct LiveText {
+    handle: Option<DisplayHandle>,
+    shown_at: Instant,
+}
+
+impl LiveText {
+    pub(crate) fn new(enabled: bool, text: &str) -> LiveText {
+        LiveText {
+            handle: enabled.then(|| display(&MimeBundle::plain(text))),
+            shown_at: Instant::now(),
+        }
+    }
+
+    /// Redraws with `text()` when it is time; `text` runs only then.
+    pub(crate) fn update<E>(
+        &mut self,
+        text: impl FnOnce() -> std::result::Result<String, E>,
+    ) -> std::result::Result<(), E> {
+        if let Some(handle) = &self.handle {
+            if self.shown_at.elapsed() > Duration::from_millis(50) {
+                handle.update(&MimeBundle::plain(text()?));
+                self.shown_at = Instant::now();
+            }
+        }
+        Ok(())
+    }
+
+    /// The final state, whatever the time.
+    pub(crate) fn finish(&self, value: &impl Render) {
+        if let Some(handle) = &self.handle {
+            handle.update(value);
+        }
     }
 }
 

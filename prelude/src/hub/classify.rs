@@ -13,6 +13,7 @@ use super::bert::{read_bert_config, Bert};
 use super::{load_weights, model_dir, HubError, Result, Tokenizer};
 use crate::display::{MimeBundle, Render};
 use crate::nn::{linear, Dropout, Linear, LoraConfig};
+use crate::tensor::ToTensor;
 
 pub struct TextClassifier {
     pub bert: Bert,
@@ -115,8 +116,11 @@ impl TextClassifier {
     /// Token ids `(texts, longest)` (u32), padded with the tokenizer's pad id: the input of
     /// [`Self::forward_t`], for a `TensorDataset`.
     pub fn tokenize<S: AsRef<str>>(&self, texts: &[S]) -> Result<Tensor> {
-        let ids = self.tokenizer.batch(texts)?.input_ids;
-        Ok(Tensor::from_iter(ids.iter().copied(), &Device::Cpu)?.reshape(ids.dim())?)
+        Ok(self
+            .tokenizer
+            .batch(texts)?
+            .input_ids
+            .to_tensor(&Device::Cpu)?)
     }
 
     /// Logits `(batch, labels)` for token ids `(batch, time)`; padding (the pad id) is

@@ -11,6 +11,7 @@ use ndarray::{Array1, Array2};
 use super::bert::{read_bert_config, Bert};
 use super::{load_weights, model_dir, read_json, Result, Tokenizer};
 use crate::display::{escape, MimeBundle, Render};
+use crate::tensor::ToTensor;
 
 /// How token vectors become one sentence vector (sentence-transformers' `1_Pooling`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -107,11 +108,8 @@ impl SentenceEncoder {
 
     fn forward(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
         let batch = self.0.tokenizer.batch(texts)?;
-        let shape = batch.input_ids.dim();
-        let tensor = |matrix: &Array2<u32>| {
-            Tensor::from_iter(matrix.iter().copied(), &Device::Cpu)?.reshape(shape)
-        };
-        let (ids, mask) = (tensor(&batch.input_ids)?, tensor(&batch.attention_mask)?);
+        let ids = batch.input_ids.to_tensor(&Device::Cpu)?;
+        let mask = batch.attention_mask.to_tensor(&Device::Cpu)?;
         let hidden = self.0.model.forward(&ids, &mask, false)?;
         let pooled = match self.0.pooling {
             Pooling::Cls => hidden.narrow(1, 0, 1)?.squeeze(1)?,

@@ -2,14 +2,12 @@
 //! `llama`: Llama, TinyLlama, SmolLM and other models with its architecture), sampling with
 //! temperature, top-k and top-p, the text streamed into the cell's output as it grows.
 
-use std::time::{Duration, Instant};
-
 use candle_core::{DType, Device, Tensor};
 use candle_transformers::generation::{LogitsProcessor, Sampling};
 use candle_transformers::models::llama::{Cache, Config, Llama, LlamaConfig, LlamaEosToks};
 
 use super::{load_weights, model_dir, read_config, Result, Tokenizer};
-use crate::display::{display, DisplayHandle, MimeBundle, Render};
+use crate::display::{LiveText, MimeBundle, Render};
 
 /// How to pick each next token. `temperature` 0 is greedy (always the most likely token);
 /// `top_k` keeps the k most likely, `top_p` the smallest set whose probability reaches p.
@@ -46,43 +44,6 @@ impl Generate {
             (false, Some(k), None) => Sampling::TopK { k, temperature },
             (false, None, Some(p)) => Sampling::TopP { p, temperature },
             (false, Some(k), Some(p)) => Sampling::TopKThenTopP { k, p, temperature },
-        }
-    }
-}
-
-/// Generated text shown in the cell's output as it grows: one display, redrawn at most every
-/// 50 ms, so that a long generation neither floods the notebook nor waits on it.
-pub(crate) struct LiveText {
-    handle: Option<DisplayHandle>,
-    shown_at: Instant,
-}
-
-impl LiveText {
-    pub(crate) fn new(enabled: bool, text: &str) -> LiveText {
-        LiveText {
-            handle: enabled.then(|| display(&MimeBundle::plain(text))),
-            shown_at: Instant::now(),
-        }
-    }
-
-    /// Redraws with `text()` when it is time; `text` runs only then.
-    pub(crate) fn update<E>(
-        &mut self,
-        text: impl FnOnce() -> std::result::Result<String, E>,
-    ) -> std::result::Result<(), E> {
-        if let Some(handle) = &self.handle {
-            if self.shown_at.elapsed() > Duration::from_millis(50) {
-                handle.update(&MimeBundle::plain(text()?));
-                self.shown_at = Instant::now();
-            }
-        }
-        Ok(())
-    }
-
-    /// The final state, whatever the time.
-    pub(crate) fn finish(&self, value: &impl Render) {
-        if let Some(handle) = &self.handle {
-            handle.update(value);
         }
     }
 }

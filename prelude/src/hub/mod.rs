@@ -15,7 +15,6 @@ mod tokenizer;
 pub use bert::{Bert, BertLayer};
 pub use classify::{Predictions, TextClassifier};
 pub use embed::{SearchHit, SemanticIndex, SentenceEncoder};
-pub(crate) use generate::LiveText;
 pub use generate::{Generate, Generation, TextGenerator};
 pub use tokenizer::{Batch, Encoding, Tokenizer};
 

@@ -8,8 +8,8 @@ use candle_transformers::generation::LogitsProcessor;
 
 use super::lora::{linear, Linear, LoraConfig};
 use super::{layer_norm, LayerNorm, TransformerBlock};
-use crate::display::MimeBundle;
-use crate::hub::{Generate, LiveText};
+use crate::display::{LiveText, MimeBundle};
+use crate::hub::Generate;
 
 /// A GPT's sizes.
 #[derive(Debug, Clone, PartialEq)]
