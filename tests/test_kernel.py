@@ -136,6 +136,29 @@ def test_rich_result_always_has_plain_text(kernel):
     assert "text/plain" in data
 
 
+def test_plain_values_and_containers_show_their_debug_text(kernel):
+    cases = {
+        '(1, 2.5, "a")': '(1, 2.5, "a")',
+        "vec![1, 2, 3]": "[1, 2, 3]",
+        "[0.5; 2]": "[0.5, 0.5]",
+        "Some(3)": "Some(3)",
+        "Ok::<i32, String>(1)": "Ok(1)",
+        "std::collections::BTreeMap::from([(1, 'a'), (2, 'b')])": "{1: 'a', 2: 'b'}",
+        "std::time::Duration::from_millis(1500)": "1.5s",
+    }
+    for code, shown in cases.items():
+        assert kernel.run(code).result() == shown, code
+    # A type of the user's own still shows through evcxr's Debug fallback.
+    assert kernel.run("#[derive(Debug)]\nstruct Point { x: i32 }").status == "ok"
+    assert kernel.run("Point { x: 1 }").result() == "Point { x: 1 }"
+
+
+def test_a_dataframe_column_shows_as_a_table(kernel):
+    run = kernel.run('let frame = df!("x" => [1i64, 2]).unwrap();\nframe.column("x").unwrap()')
+    assert "<table" in run.result("text/html")
+    assert "length 2, dtype i64" in run.result("text/html")
+
+
 def test_a_cell_ending_in_unit_shows_nothing_like_none(kernel):
     run = kernel.run("for i in 0..2 { println!(\"{i}\") }")
     assert run.stdout() == "0\n1\n" and not run.of_type("execute_result")

@@ -20,6 +20,8 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::analysis::restore_cargo_home;
+
 /// The name evcxr looks for on PATH to wrap cargo.
 const HOOK_NAME: &str = "mold";
 /// evcxr's cell crate (`evcxr::module::CRATE_NAME`).
@@ -29,14 +31,7 @@ const RECORD_FILE: &str = "target/ferrolab-cell-rustc.json";
 
 /// Makes evcxr wrap its cargo commands with this binary. Call while single-threaded.
 pub fn install_hook(bin_dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(bin_dir)?;
-    let link = bin_dir.join(HOOK_NAME);
-    let exe = std::env::current_exe()?;
-    if std::fs::read_link(&link).ok().as_deref() != Some(exe.as_path()) {
-        let _ = std::fs::remove_file(&link);
-        std::os::unix::fs::symlink(&exe, &link)
-            .with_context(|| format!("linking {}", link.display()))?;
-    }
+    crate::link_to_this_binary(bin_dir, HOOK_NAME)?;
     let mut path = vec![bin_dir.to_path_buf()];
     path.extend(
         std::env::var_os("PATH")
@@ -87,7 +82,7 @@ fn run(args: &[OsString]) -> Result<i32> {
     }
     let is_build = rest.first().is_some_and(|a| a == "build");
     if !is_build {
-        return status(Command::new(cargo).args(rest));
+        return status(restore_cargo_home(Command::new(cargo).args(rest)));
     }
     let dir = std::env::current_dir()?;
     let inputs = build_inputs(&dir, rest)?;
@@ -140,7 +135,7 @@ fn cargo_and_record(
     inputs: String,
 ) -> Result<i32> {
     let _ = std::fs::remove_file(dir.join(RECORD_FILE));
-    let mut child = Command::new(cargo)
+    let mut child = restore_cargo_home(&mut Command::new(cargo))
         .args(args)
         .arg("-v")
         .stderr(Stdio::piped())

@@ -1,9 +1,11 @@
 //! ferrolab-kernel: a Jupyter kernel for Rust with the ferrolab prelude preloaded.
 //!
-//! One binary, four roles: the kernel (`--connection-file F`), evcxr's evaluation process
+//! One binary, five roles: the kernel (`--connection-file F`), evcxr's evaluation process
 //! (started by the kernel itself, see `evcxr::runtime_hook`), evcxr's cargo wrapper (see
-//! `cellbuild`), and the installer's helpers (`prebuild`, `kernelspec DIR`).
+//! `cellbuild`), rust-analyzer's cargo (see `analysis`), and the installer's helpers
+//! (`prebuild`, `kernelspec DIR`).
 
+mod analysis;
 mod cellbuild;
 mod complete;
 mod history;
@@ -24,6 +26,9 @@ fn main() -> Result<()> {
     // When started as evcxr's cargo wrapper or evaluation process, these never return.
     if cellbuild::invoked_as_hook() {
         cellbuild::run_hook();
+    }
+    if analysis::invoked_as_cargo() {
+        analysis::run_as_cargo();
     }
     relay::install_in_evaluation_process();
     evcxr::runtime_hook();
@@ -66,6 +71,7 @@ fn run(connection_file: PathBuf) -> Result<()> {
     std::env::set_var("EVCXR_TMPDIR", &session_dir);
     std::env::set_var("EVCXR_CONFIG_DIR", prebuilt.home.join("evcxr-config"));
     cellbuild::install_hook(&prebuilt.home.join("bin"))?;
+    analysis::install(&prebuilt.home)?;
     // Inherited by the evaluation process, whose prelude maps it (see session::Interrupter).
     std::env::set_var("FERROLAB_INTERRUPT_FILE", session_dir.join("interrupt"));
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -79,6 +85,19 @@ fn run(connection_file: PathBuf) -> Result<()> {
             .await;
         Ok(())
     })
+}
+
+/// Makes `dir/name` a symlink to this binary, which tells its role by the name it was run as.
+fn link_to_this_binary(dir: &std::path::Path, name: &str) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let link = dir.join(name);
+    let exe = std::env::current_exe()?;
+    if std::fs::read_link(&link).ok().as_deref() != Some(exe.as_path()) {
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&exe, &link)
+            .with_context(|| format!("linking {}", link.display()))?;
+    }
+    Ok(())
 }
 
 /// Writes kernel.json for this binary; the installer adds the logos and registers the folder.

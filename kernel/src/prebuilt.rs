@@ -255,7 +255,7 @@ fn compiler_errors(messages: impl BufRead) -> Vec<String> {
 
 fn cell_cargo_command(dir: &Path) -> Command {
     let mut command = Command::new("cargo");
-    command
+    crate::analysis::restore_cargo_home(&mut command)
         .arg("build")
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", "target")

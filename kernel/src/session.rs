@@ -215,6 +215,7 @@ impl Session {
         trace("session directory ready");
         let mut runtime = std::process::Command::new(std::env::current_exe()?);
         runtime.env("LD_LIBRARY_PATH", library_path(&dir)?);
+        crate::analysis::restore_cargo_home(&mut runtime);
         // Library errors that capture a backtrace (candle's do when RUST_BACKTRACE is set,
         // as evcxr sets it for panics) would print forty frames of the kernel under a
         // one-line shape error. Panics keep theirs; RUST_LIB_BACKTRACE=1 brings these back.

@@ -66,9 +66,63 @@ macro_rules! render_as_debug {
 }
 
 render_as_debug!(
-    i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64, bool, char, String,
-    str
+    i8,
+    i16,
+    i32,
+    i64,
+    i128,
+    isize,
+    u8,
+    u16,
+    u32,
+    u64,
+    u128,
+    usize,
+    f32,
+    f64,
+    bool,
+    char,
+    String,
+    str,
+    (),
+    std::time::Duration
 );
+
+/// Containers of plain values render as their `Debug` text too, for the same reason: a cell
+/// ending in `(accuracy, loss)` or `vec![..]` would otherwise compile twice. `[T]` also
+/// covers `Vec<T>`, which reaches it by auto-deref (and so keeps room for `Vec`s of the
+/// prelude's own types to render richly, as search hits do).
+macro_rules! render_generic_as_debug {
+    ($(<$($param:ident),*> $ty:ty;)*) => {$(
+        impl<$($param),*> Render for $ty where $ty: std::fmt::Debug {
+            fn render(&self) -> MimeBundle {
+                MimeBundle::plain(format!("{self:?}"))
+            }
+        }
+    )*};
+}
+
+render_generic_as_debug! {
+    <T> [T];
+    <T> Option<T>;
+    <T, E> Result<T, E>;
+    <K, V> std::collections::HashMap<K, V>;
+    <K, V> std::collections::BTreeMap<K, V>;
+    <T> std::collections::HashSet<T>;
+    <T> std::collections::BTreeSet<T>;
+    <A> (A,);
+    <A, B> (A, B);
+    <A, B, C> (A, B, C);
+    <A, B, C, D> (A, B, C, D);
+    <A, B, C, D, E> (A, B, C, D, E);
+    <A, B, C, D, E, F> (A, B, C, D, E, F);
+}
+
+impl<T: std::fmt::Debug, const N: usize> Render for [T; N] {
+    fn render(&self) -> MimeBundle {
+        MimeBundle::plain(format!("{self:?}"))
+    }
+}
 
 impl Render for MimeBundle {
     fn render(&self) -> MimeBundle {

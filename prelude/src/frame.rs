@@ -1,6 +1,6 @@
 //! polars in notebooks: DataFrames and Series as pandas-style tables, LazyFrames as their plan.
 
-use polars::prelude::{AnyValue, DataFrame, LazyFrame, Series};
+use polars::prelude::{AnyValue, Column, DataFrame, LazyFrame, Series};
 
 use crate::display::{
     escape, format_float, kept_indices, with_gaps, Cell, MimeBundle, Render, Table,
@@ -26,6 +26,13 @@ impl Render for Series {
         let footer = format!("length {}, dtype {}", self.len(), self.dtype());
         let frame = self.clone().into_frame();
         MimeBundle::plain(self.to_string()).with("text/html", table(&frame, footer).html())
+    }
+}
+
+/// What `df.column("x")?` gives.
+impl Render for Column {
+    fn render(&self) -> MimeBundle {
+        self.as_materialized_series().render()
     }
 }
 
