@@ -39,7 +39,8 @@ overflow-checks = false
 
 /// Files under this size are copied into a session's target directory, larger ones hard-linked.
 /// Cargo rewrites its small fingerprint files in place, which must not leak into the shared copy;
-/// rustc and the linker replace big artifacts by rename, so sharing those is safe.
+/// rustc and the linker replace big artifacts by rename, so sharing those is safe (build
+/// scripts' outputs are the exception: always copied).
 const COPY_BELOW_BYTES: u64 = 64 * 1024;
 
 pub struct Prebuilt {
@@ -177,7 +178,7 @@ impl Prebuilt {
         fs::write(dir.join("interrupt"), [0u8])?;
         let prebuilt_target = self.build_dir().join("target");
         if prebuilt_target.exists() {
-            link_tree(&prebuilt_target, &dir.join("target"))?;
+            link_tree(&prebuilt_target, &dir.join("target"), true)?;
             fs::copy(self.build_dir().join("Cargo.lock"), dir.join("Cargo.lock"))?;
         }
         Ok(())
@@ -313,15 +314,21 @@ fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
 }
 
 /// Recreates `from` at `to`: big files hard-linked, small ones copied (see COPY_BELOW_BYTES).
-fn link_tree(from: &Path, to: &Path) -> Result<()> {
+/// Copies `from` to `to`, hard-linking files of `COPY_BELOW_BYTES` or more where `share`.
+fn link_tree(from: &Path, to: &Path, share: bool) -> Result<()> {
     fs::create_dir_all(to)?;
     for entry in fs::read_dir(from)? {
         let entry = entry?;
         let (source, target) = (entry.path(), to.join(entry.file_name()));
         let meta = entry.metadata()?;
         if meta.is_dir() {
-            link_tree(&source, &target)?;
-        } else if meta.len() >= COPY_BELOW_BYTES && fs::hard_link(&source, &target).is_ok() {
+            // Build scripts write their outputs (generated code, C libraries) in place: a
+            // session whose cargo reran one would write into the shared prelude.
+            let is_build_script_output = entry.file_name() == "out"
+                && from.parent().and_then(Path::file_name) == Some("build".as_ref());
+            link_tree(&source, &target, share && !is_build_script_output)?;
+        } else if share && meta.len() >= COPY_BELOW_BYTES && fs::hard_link(&source, &target).is_ok()
+        {
         } else {
             fs::copy(&source, &target).with_context(|| format!("copying {}", source.display()))?;
             // Cargo decides freshness by modification times, so the copy keeps the original's.
@@ -355,13 +362,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn link_tree_shares_big_files_and_copies_small_ones() {
+    fn link_tree_shares_big_files_and_copies_small_ones_and_build_script_outputs() {
         let root = std::env::temp_dir().join(format!("ferrolab-link-{}", uuid::Uuid::new_v4()));
         let from = root.join("from/deps");
         fs::create_dir_all(&from).unwrap();
         fs::write(from.join("big.rlib"), vec![7u8; COPY_BELOW_BYTES as usize]).unwrap();
         fs::write(from.join("fingerprint"), "abc").unwrap();
-        link_tree(&root.join("from"), &root.join("to")).unwrap();
+        let script_out = root.join("from/build/zstd-sys-1234/out");
+        fs::create_dir_all(&script_out).unwrap();
+        fs::write(
+            script_out.join("libzstd.a"),
+            vec![7u8; COPY_BELOW_BYTES as usize],
+        )
+        .unwrap();
+        link_tree(&root.join("from"), &root.join("to"), true).unwrap();
 
         use std::os::unix::fs::MetadataExt;
         let inode = |p: &Path| fs::metadata(p).unwrap().ino();
@@ -372,6 +386,10 @@ mod tests {
         assert_ne!(
             inode(&from.join("fingerprint")),
             inode(&root.join("to/deps/fingerprint"))
+        );
+        assert_ne!(
+            inode(&script_out.join("libzstd.a")),
+            inode(&root.join("to/build/zstd-sys-1234/out/libzstd.a"))
         );
         let mtime = |p: &Path| fs::metadata(p).unwrap().modified().unwrap();
         assert_eq!(
