@@ -13,7 +13,7 @@
 //! with another home would rebuild the prelude): every cargo this binary starts gets it back
 //! from [`restore_cargo_home`].
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -96,60 +96,65 @@ pub fn run_as_cargo() -> ! {
 
 /// Drops from `cargo metadata` output the crates no cell can name (see the module comment).
 fn cell_visible_graph(metadata: &mut Value) {
-    let packages: Vec<Value> = metadata["packages"].as_array().cloned().unwrap_or_default();
-    let by_id = |id: &str| packages.iter().find(|p| p["id"] == id);
-    let nodes: Vec<Value> = metadata["resolve"]["nodes"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let array = |value: &Value, field: &str| value[field].as_array().cloned().unwrap_or_default();
+    let packages: HashMap<String, Value> = array(metadata, "packages")
+        .into_iter()
+        .filter_map(|p| Some((p["id"].as_str()?.to_owned(), p)))
+        .collect();
     let Some(prelude) = packages
-        .iter()
+        .values()
         .find(|p| p["name"] == PRELUDE && p["source"].is_null())
     else {
         return; // not a session's graph (e.g. the standard library's): leave it whole
     };
-    let visible: Vec<String> = prelude["metadata"]["ferrolab"]["cell-visible-crates"]
+    let visible: Vec<&str> = prelude["metadata"]["ferrolab"]["cell-visible-crates"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|p| p.as_str().map(str::to_owned))
+        .filter_map(Value::as_str)
         .collect();
     let named_visible = |name: &str| {
         visible
             .iter()
             .any(|pattern| match pattern.strip_suffix('*') {
                 Some(prefix) => name.starts_with(prefix),
-                None => name == pattern,
+                None => name == *pattern,
             })
+    };
+    let has = |value: &Value, field: &str, wanted: &str| {
+        value[field]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|v| v == wanted)
     };
     let is_proc_macro = |package: &Value| {
         package["targets"]
             .as_array()
             .into_iter()
             .flatten()
-            .any(|t| {
-                t["kind"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .any(|k| k == "proc-macro")
-            })
+            .any(|target| has(target, "kind", "proc-macro"))
     };
+    let nodes: HashMap<String, Value> = array(&metadata["resolve"], "nodes")
+        .into_iter()
+        .filter_map(|n| Some((n["id"].as_str()?.to_owned(), n)))
+        .collect();
+
     // Walk the normal (not build, not dev) dependencies from the session's own crates.
     // A crate reached only through the prelude has its dependencies filtered; one that a
     // `:dep` also reaches keeps them all.
     let mut visited: HashSet<(String, bool)> = HashSet::new();
     let mut stack: Vec<(String, bool)> = packages
         .iter()
-        .filter(|p| p["source"].is_null())
-        .filter_map(|p| p["id"].as_str().map(|id| (id.to_owned(), false)))
+        .filter(|(_, p)| p["source"].is_null())
+        .map(|(id, _)| (id.clone(), false))
         .collect();
     while let Some((id, below_prelude)) = stack.pop() {
         if visited.contains(&(id.clone(), false)) || !visited.insert((id.clone(), below_prelude)) {
             continue;
         }
-        let is_prelude = by_id(&id).is_some_and(|p| p["name"] == PRELUDE);
-        let Some(node) = nodes.iter().find(|n| n["id"] == id) else {
+        let is_prelude = packages[&id]["name"] == PRELUDE;
+        let Some(node) = nodes.get(&id) else {
             continue;
         };
         for dep in node["deps"].as_array().into_iter().flatten() {
@@ -158,8 +163,9 @@ fn cell_visible_graph(metadata: &mut Value) {
                 .into_iter()
                 .flatten()
                 .any(|k| k["kind"].is_null());
-            let (Some(dep_id), Some(package)) =
-                (dep["pkg"].as_str(), dep["pkg"].as_str().and_then(by_id))
+            let Some((dep_id, package)) = dep["pkg"]
+                .as_str()
+                .and_then(|dep_id| Some((dep_id, packages.get(dep_id)?)))
             else {
                 continue;
             };
@@ -170,37 +176,25 @@ fn cell_visible_graph(metadata: &mut Value) {
             }
         }
     }
+
     let kept: HashSet<String> = visited.into_iter().map(|(id, _)| id).collect();
-    let keep =
-        |value: &Value, field: &str| value[field].as_str().is_some_and(|id| kept.contains(id));
-    metadata["packages"] =
-        Value::Array(packages.iter().filter(|p| keep(p, "id")).cloned().collect());
-    metadata["resolve"]["nodes"] = Value::Array(
-        nodes
-            .iter()
-            .filter(|n| keep(n, "id"))
-            .map(|node| {
-                let mut node = node.clone();
-                let deps = node["deps"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter(|d| keep(d, "pkg"))
-                    .cloned()
-                    .collect();
-                node["deps"] = Value::Array(deps);
-                let ids = node["dependencies"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter(|d| d.as_str().is_some_and(|id| kept.contains(id)))
-                    .cloned()
-                    .collect();
-                node["dependencies"] = Value::Array(ids);
-                node
-            })
-            .collect(),
-    );
+    let is_kept = |id: &Value| id.as_str().is_some_and(|id| kept.contains(id));
+    // Filter the original arrays, which keeps cargo's order.
+    let keep_in = |list: &mut Value, field: Option<&str>| {
+        if let Some(items) = list.as_array_mut() {
+            items.retain(|item| is_kept(field.map_or(item, |f| &item[f])));
+        }
+    };
+    keep_in(&mut metadata["packages"], Some("id"));
+    keep_in(&mut metadata["resolve"]["nodes"], Some("id"));
+    for node in metadata["resolve"]["nodes"]
+        .as_array_mut()
+        .into_iter()
+        .flatten()
+    {
+        keep_in(&mut node["deps"], Some("pkg"));
+        keep_in(&mut node["dependencies"], None);
+    }
 }
 
 #[cfg(test)]

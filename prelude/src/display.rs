@@ -85,13 +85,13 @@ render_as_debug!(
     String,
     str,
     (),
-    std::time::Duration
+    Duration
 );
 
 /// Containers of plain values render as their `Debug` text too, for the same reason: a cell
 /// ending in `(accuracy, loss)` or `vec![..]` would otherwise compile twice. `[T]` also
-/// covers `Vec<T>`, which reaches it by auto-deref (and so keeps room for `Vec`s of the
-/// prelude's own types to render richly, as search hits do).
+/// covers `Vec<T>` and arrays, which method calls reach by auto-deref and unsizing (and so
+/// keeps room for `Vec`s of the prelude's own types to render richly, as search hits do).
 macro_rules! render_generic_as_debug {
     ($(<$($param:ident),*> $ty:ty;)*) => {$(
         impl<$($param),*> Render for $ty where $ty: std::fmt::Debug {
@@ -116,12 +116,6 @@ render_generic_as_debug! {
     <A, B, C, D> (A, B, C, D);
     <A, B, C, D, E> (A, B, C, D, E);
     <A, B, C, D, E, F> (A, B, C, D, E, F);
-}
-
-impl<T: std::fmt::Debug, const N: usize> Render for [T; N] {
-    fn render(&self) -> MimeBundle {
-        MimeBundle::plain(format!("{self:?}"))
-    }
 }
 
 impl Render for MimeBundle {
