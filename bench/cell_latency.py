@@ -6,11 +6,14 @@ Runs ../shared/bench/kernel_probe.py (the shared timing method) against the inst
 
     .venv/bin/python bench/cell_latency.py [--kernel ferrolab] [--runs 3]
 
-Each run starts a fresh kernel; the prelude is already prebuilt, as after an install.
+Each run starts two fresh kernels (the prelude already prebuilt, as after an install): one
+that takes over a waiting spare session (kernel/src/standby.rs), as a restart or a new
+notebook usually does, and one with spares turned off, as the first kernel after a reboot.
 """
 
 import argparse
 import json
+import os
 import pathlib
 import statistics
 import subprocess
@@ -19,6 +22,8 @@ import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PROBE = ROOT.parent / "shared" / "bench" / "kernel_probe.py"
+sys.path.insert(0, str(ROOT / "tests"))
+from conftest import wait_for_spare  # noqa: E402
 
 PRELUDE_CELL = (
     "let a = Array2::<f64>::ones((100, 100));\n"
@@ -35,12 +40,13 @@ CELLS = [
 ]
 
 
-def probe(kernel):
+def probe(kernel, **env):
     with tempfile.TemporaryDirectory() as tmp:
         cells = pathlib.Path(tmp) / "cells.json"
         out = pathlib.Path(tmp) / "result.json"
         cells.write_text(json.dumps(CELLS))
-        subprocess.run([sys.executable, PROBE, kernel, cells, "--out", out], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([sys.executable, PROBE, kernel, cells, "--out", out], check=True, stdout=subprocess.DEVNULL,
+                       env={**os.environ, **env})
         return json.loads(out.read_text())
 
 
@@ -50,19 +56,26 @@ def main():
     parser.add_argument("--runs", type=int, default=3, help="fresh kernels to start")
     args = parser.parse_args()
 
-    figures = {"launch to ready": [], **{c["name"]: [] for c in CELLS if "warm-up" not in c["name"]}}
+    first = CELLS[0]["name"]
+    later = [c["name"] for c in CELLS[1:] if "warm-up" not in c["name"]]
+    figures = {"launch to ready": [], f"{first}, spare ready": [], f"{first}, no spare": [],
+               **{name: [] for name in later}}
     for _ in range(args.runs):
-        result = probe(args.kernel)
-        figures["launch to ready"].append(result["startup_s"])
-        for cell in result["cells"]:
-            if cell["status"] != "ok":
-                sys.exit(f"{cell['name']}: {cell['status']} {cell['outputs']}")
-            if cell["name"] in figures:
-                figures[cell["name"]].extend(cell["times_s"])
+        for start, spare in [("spare ready", True), ("no spare", False)]:
+            if spare:
+                wait_for_spare()
+            result = probe(args.kernel, **({} if spare else {"FERROLAB_STANDBY": "off"}))
+            figures["launch to ready"].append(result["startup_s"])
+            for cell in result["cells"]:
+                if cell["status"] != "ok":
+                    sys.exit(f"{cell['name']}: {cell['status']} {cell['outputs']}")
+                name = f"{first}, {start}" if cell["name"] == first else cell["name"]
+                if name in figures:
+                    figures[name].extend(cell["times_s"])
 
-    print(f"{'measure':40} {'median s':>9} {'min s':>7} {'max s':>7} {'n':>4}")
+    print(f"{'measure':50} {'median s':>9} {'min s':>7} {'max s':>7} {'n':>4}")
     for name, times in figures.items():
-        print(f"{name:40} {statistics.median(times):9.3f} {min(times):7.3f} {max(times):7.3f} {len(times):4d}")
+        print(f"{name:50} {statistics.median(times):9.3f} {min(times):7.3f} {max(times):7.3f} {len(times):4d}")
 
 
 if __name__ == "__main__":

@@ -2,12 +2,16 @@
 connection file, and a way to run a cell and collect everything it published."""
 
 import json
+import os
+import pathlib
 import queue
+import subprocess
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 import pytest
+from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import start_new_kernel
 
 KERNEL = "ferrolab"
@@ -96,6 +100,24 @@ def kernel():
     yield k
     k.kc.stop_channels()
     k.km.shutdown_kernel(now=True)
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie has ended; only its parent has not collected it yet.
+    return pathlib.Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+
+
+def wait_for_spare():
+    """The pid of a spare session (kernel/src/standby.rs) ready to be taken over by the next
+    kernel; one is started if none waits."""
+    spec = KernelSpecManager().get_kernel_spec(KERNEL)
+    waited = subprocess.run([spec.argv[0], "standby", "--wait"], env={**os.environ, **spec.env},
+                            check=True, capture_output=True, text=True)
+    return int(waited.stdout)
 
 
 def max_difference(a, b):

@@ -27,7 +27,15 @@ enum Job {
     Execute(String, oneshot::Sender<Outcome>),
     Complete(String, usize, oneshot::Sender<CompleteReply>),
     Inspect(String, usize, oneshot::Sender<InspectReply>),
+    /// A spare session was taken over: take on its launcher's directory and environment.
+    Adopt(crate::standby::Surroundings),
+    /// Run once the session has had nothing to do for IDLE_BEFORE_BACKGROUND_WORK.
+    WhenIdle(Box<dyn FnOnce() + Send>),
 }
+
+/// Background work (preparing a spare session) waits for a pause this long, so that it never
+/// competes with a run of cells (nbconvert, "Run All") for the machine's cores.
+const IDLE_BEFORE_BACKGROUND_WORK: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub struct Kernel {
     out: mpsc::UnboundedSender<Outgoing>,
@@ -45,11 +53,13 @@ pub struct Kernel {
 
 impl Kernel {
     /// Starts the session thread (which loads the prelude in the background) and returns at once,
-    /// so that `kernel_info` is answered before any compilation happens.
+    /// so that `kernel_info` is answered before any compilation happens. The session thread
+    /// calls `when_ready` once the session has started, before it serves any request.
     pub fn start(
         prebuilt: Prebuilt,
         session_dir: PathBuf,
         out: mpsc::UnboundedSender<Outgoing>,
+        when_ready: impl FnOnce(&mut Session) + Send + 'static,
     ) -> Self {
         let publisher = Arc::new(Publisher::new(out.clone()));
         let interrupter = Arc::new(Interrupter::new(session_dir.join("interrupt")));
@@ -63,6 +73,7 @@ impl Kernel {
                 job_rx,
                 thread_publisher,
                 thread_interrupter,
+                when_ready,
             )
         });
         let (shell_tx, shell_rx) = mpsc::unbounded_channel();
@@ -78,6 +89,19 @@ impl Kernel {
             history,
             rustc_version: crate::prebuilt::rustc_release().to_owned(),
         }
+    }
+
+    /// Makes a spare session this kernel's (see standby.rs): the session moves into
+    /// `surroundings` before any cell runs, and the history is read again, as kernels that
+    /// ran while the spare waited added to it.
+    pub fn adopt(&mut self, surroundings: crate::standby::Surroundings) {
+        let _ = self.jobs.send(Job::Adopt(surroundings));
+        self.history.reload();
+    }
+
+    /// Runs `work` on the session thread at its first pause, once the session is ready.
+    pub fn when_idle(&self, work: impl FnOnce() + Send + 'static) {
+        let _ = self.jobs.send(Job::WhenIdle(Box::new(work)));
     }
 
     /// Serves requests until a shutdown request ends the process. Control requests are answered even while a
@@ -449,6 +473,7 @@ fn run_session(
     jobs: std::sync::mpsc::Receiver<Job>,
     publisher: Arc<Publisher>,
     interrupter: Arc<Interrupter>,
+    when_ready: impl FnOnce(&mut Session),
 ) {
     let output_publisher = publisher.clone();
     let started = Session::start(
@@ -459,7 +484,10 @@ fn run_session(
         |line| publisher.send_current(StreamContent::stderr(line).into()),
     );
     let mut session = match started {
-        Ok(session) => Some(session),
+        Ok(mut session) => {
+            when_ready(&mut session);
+            Some(session)
+        }
         Err(error) => {
             eprintln!("ferrolab: the session could not start: {error:#}");
             publisher.send_current(
@@ -469,8 +497,27 @@ fn run_session(
             None
         }
     };
-    for job in jobs {
+    let mut when_idle: Option<Box<dyn FnOnce() + Send>> = None;
+    loop {
+        let job = if when_idle.is_some() {
+            match jobs.recv_timeout(IDLE_BEFORE_BACKGROUND_WORK) {
+                Ok(job) => job,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    if let Some(work) = when_idle.take() {
+                        work();
+                    }
+                    continue;
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+            }
+        } else {
+            match jobs.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            }
+        };
         match (job, session.as_mut()) {
+            (Job::WhenIdle(work), _) => when_idle = Some(work),
             (Job::Execute(code, reply), Some(session)) => {
                 let _ = reply.send(session.execute(&code));
             }
@@ -487,6 +534,8 @@ fn run_session(
                         .unwrap_or_default(),
                 );
             }
+            (Job::Adopt(surroundings), Some(session)) => session.adopt(&surroundings),
+            (Job::Adopt(_), None) => {}
             (Job::Inspect(code, cursor, reply), session) => {
                 let _ = reply.send(
                     session

@@ -1,9 +1,9 @@
 //! ferrolab-kernel: a Jupyter kernel for Rust with the ferrolab prelude preloaded.
 //!
-//! One binary, five roles: the kernel (`--connection-file F`), evcxr's evaluation process
-//! (started by the kernel itself, see `evcxr::runtime_hook`), evcxr's cargo wrapper (see
-//! `cellbuild`), rust-analyzer's cargo (see `analysis`), and the installer's helpers
-//! (`prebuild`, `kernelspec DIR`).
+//! One binary, six roles: the kernel (`--connection-file F`), a spare session waiting to become
+//! one (`spare`, see `standby`), evcxr's evaluation process (started by the kernel itself, see
+//! `evcxr::runtime_hook`), evcxr's cargo wrapper (see `cellbuild`), rust-analyzer's cargo
+//! (see `analysis`), and the installer's helpers (`prebuild`, `standby`, `kernelspec DIR`).
 
 mod analysis;
 mod cellbuild;
@@ -15,6 +15,7 @@ mod publish;
 mod relay;
 mod report;
 mod session;
+mod standby;
 mod syntax;
 mod wire;
 
@@ -40,9 +41,6 @@ fn main() -> Result<()> {
         .collect::<Vec<_>>()
         .as_slice()
     {
-        ["--connection-file", path] | [path] if !path.starts_with('-') && *path != "prebuild" => {
-            run(PathBuf::from(path))
-        }
         ["prebuild"] => {
             let prebuilt = prebuilt::Prebuilt::from_env()?;
             if prebuilt.is_fresh() {
@@ -54,17 +52,49 @@ fn main() -> Result<()> {
             }
             Ok(())
         }
+        ["standby"] => {
+            standby::start_spare(&prebuilt::Prebuilt::from_env()?.home);
+            Ok(())
+        }
+        ["standby", "--wait"] => {
+            println!("{}", standby::wait_for_spare(&prebuilt::Prebuilt::from_env()?)?);
+            Ok(())
+        }
+        [standby::SPARE_ROLE] => standby::run_spare(),
         ["kernelspec", dir] => write_kernelspec(&PathBuf::from(dir)),
-        _ => bail!("usage: ferrolab-kernel --connection-file FILE | prebuild | kernelspec DIR"),
+        // Any other single argument is a connection file (as ipykernel's `-f` is optional).
+        ["--connection-file", path] | [path] if !path.starts_with('-') => run(PathBuf::from(path)),
+        _ => bail!(
+            "usage: ferrolab-kernel --connection-file FILE | prebuild | standby [--wait] | kernelspec DIR"
+        ),
     }
 }
 
 fn run(connection_file: PathBuf) -> Result<()> {
-    let text = std::fs::read_to_string(&connection_file)
-        .with_context(|| format!("reading connection file {}", connection_file.display()))?;
-    let info: jupyter_protocol::ConnectionInfo =
-        serde_json::from_str(&text).context("parsing the connection file")?;
+    let info = read_connection_file(&connection_file)?;
     let prebuilt = prebuilt::Prebuilt::from_env()?;
+    if standby::hand_over(&prebuilt, &connection_file) {
+        return Ok(());
+    }
+    let home = prebuilt.home.clone();
+    let session_dir = prepare_process(&prebuilt)?;
+    let (out, outgoing) = tokio::sync::mpsc::unbounded_channel();
+    serve(&info, outgoing, move || {
+        let kernel = kernel::Kernel::start(prebuilt, session_dir, out, |_| {});
+        // Once this session is ready and idle, the next kernel's can start getting ready.
+        kernel.when_idle(move || standby::start_spare(&home));
+        kernel
+    })
+}
+
+fn read_connection_file(path: &std::path::Path) -> Result<jupyter_protocol::ConnectionInfo> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading connection file {}", path.display()))?;
+    serde_json::from_str(&text).context("parsing the connection file")
+}
+
+/// Sets up what a kernel process needs before any thread starts; returns its session folder.
+fn prepare_process(prebuilt: &prebuilt::Prebuilt) -> Result<PathBuf> {
     let session_dir = prebuilt.session_dir();
     // evcxr takes its working directory and config from the environment. Set them now,
     // while this process has a single thread.
@@ -74,15 +104,23 @@ fn run(connection_file: PathBuf) -> Result<()> {
     analysis::install(&prebuilt.home)?;
     // Inherited by the evaluation process, whose prelude maps it (see session::Interrupter).
     std::env::set_var("FERROLAB_INTERRUPT_FILE", session_dir.join("interrupt"));
+    Ok(session_dir)
+}
+
+/// Binds the connection file's sockets, then serves the kernel `kernel` makes (after binding:
+/// a session that starts loading slows the binding down) until it shuts down.
+fn serve(
+    info: &jupyter_protocol::ConnectionInfo,
+    outgoing: tokio::sync::mpsc::UnboundedReceiver<wire::Outgoing>,
+    kernel: impl FnOnce() -> kernel::Kernel,
+) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let (incoming, outgoing) = wire::serve(&info).await?;
-        kernel::Kernel::start(prebuilt, session_dir, outgoing)
-            .serve(incoming)
-            .await;
+        let incoming = wire::serve(info, outgoing).await?;
+        kernel().serve(incoming).await;
         Ok(())
     })
 }

@@ -110,10 +110,15 @@ impl Prebuilt {
     }
 
     pub fn is_fresh(&self) -> bool {
-        match (fs::read_to_string(self.stamp_path()), self.fingerprint()) {
-            (Ok(stamp), Ok(now)) => stamp.trim() == now,
-            _ => false,
-        }
+        self.fresh_fingerprint().is_some()
+    }
+
+    /// The prelude's fingerprint, when the prebuilt prelude was built from its sources as
+    /// they are now.
+    pub fn fresh_fingerprint(&self) -> Option<String> {
+        let now = self.fingerprint().ok()?;
+        let stamp = fs::read_to_string(self.stamp_path()).ok()?;
+        (stamp.trim() == now).then_some(now)
     }
 
     /// Builds the prelude exactly as evcxr will build a cell that uses it, reporting each
@@ -340,20 +345,30 @@ fn link_tree(from: &Path, to: &Path, share: bool) -> Result<()> {
 }
 
 /// An exclusive advisory lock (flock), held while the file stays open.
-struct FileLock {
+/// An exclusive lock on a file, held until dropped (or until the process ends).
+pub struct FileLock {
     _file: fs::File,
 }
 
 impl FileLock {
+    /// Waits for the lock.
     fn acquire(path: &Path) -> Result<Self> {
+        Self::lock(path, libc::LOCK_EX)?
+            .with_context(|| format!("could not lock {}", path.display()))
+    }
+
+    /// Takes the lock if no one holds it.
+    pub fn try_acquire(path: &Path) -> Result<Option<Self>> {
+        Self::lock(path, libc::LOCK_EX | libc::LOCK_NB)
+    }
+
+    fn lock(path: &Path, operation: libc::c_int) -> Result<Option<Self>> {
         use std::os::fd::AsRawFd;
         let file =
             fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
         // SAFETY: flock on a descriptor we own; it is released when the file closes.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            bail!("could not lock {}", path.display());
-        }
-        Ok(FileLock { _file: file })
+        let locked = unsafe { libc::flock(file.as_raw_fd(), operation) } == 0;
+        Ok(locked.then_some(FileLock { _file: file }))
     }
 }
 

@@ -273,6 +273,39 @@ impl Session {
         let _ = self.context.completions(WARM_UP, WARM_UP.len());
     }
 
+    /// What a spare session does while it waits (see standby.rs): the work a notebook's first
+    /// cell would otherwise wait for, through the path a cell takes. rust-analyzer infers the
+    /// types of variables holding an array, a dataframe and a tensor, and rustc loads those
+    /// crates' metadata and builds the code that stores such variables; then the variables
+    /// are moved out again (evcxr forgets a variable a cell moved), leaving the session empty.
+    pub fn warm_up_first_cell(&mut self) {
+        const CELLS: [&str; 2] = [
+            "let ferrolab_warm_up = (\n    \
+                Array2::<f64>::ones((2, 2)),\n    \
+                df!(\"x\" => [1.0, 2.0]).unwrap(),\n    \
+                Tensor::zeros((2, 2), DType::F32, &Device::Cpu).unwrap(),\n);",
+            "drop(ferrolab_warm_up);",
+        ];
+        for cell in CELLS {
+            if let Outcome::Error(error) = self.execute(cell) {
+                eprintln!("ferrolab: a warm-up cell failed: {}", error.evalue);
+            }
+        }
+    }
+
+    /// Gives the evaluation process the working directory and environment of the kernel that
+    /// took this session over (see standby.rs).
+    pub fn adopt(&mut self, surroundings: &crate::standby::Surroundings) {
+        let (set, unset) = surroundings.env_changes();
+        let code = format!(
+            "ferrolab::runtime::adopt({:?}, &{set:?}, &{unset:?});",
+            surroundings.cwd.to_string_lossy()
+        );
+        if let Err(error) = self.context.execute(&code) {
+            eprintln!("ferrolab: moving the session into the notebook's directory failed: {error}");
+        }
+    }
+
     pub fn execute(&mut self, code: &str) -> Outcome {
         let before: Vec<String> = self.variable_names();
         {

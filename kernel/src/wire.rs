@@ -191,14 +191,13 @@ pub enum Outgoing {
 }
 
 /// Binds the sockets named in the connection file and runs them on background tasks.
-/// Incoming requests arrive on the returned receiver; anything sent on the returned sender
-/// goes out signed on its socket.
+/// Incoming requests arrive on the returned receiver; anything sent to `outgoing_rx`'s sender
+/// (also before the sockets exist: a spare session's kernel is made before its connection
+/// file is known) goes out signed on its socket.
 pub async fn serve(
     info: &ConnectionInfo,
-) -> Result<(
-    mpsc::UnboundedReceiver<(Channel, JupyterMessage)>,
-    mpsc::UnboundedSender<Outgoing>,
-)> {
+    mut outgoing_rx: mpsc::UnboundedReceiver<Outgoing>,
+) -> Result<mpsc::UnboundedReceiver<(Channel, JupyterMessage)>> {
     let endpoint = |port: u16| format!("{}://{}:{}", info.transport, info.ip, port);
     let mut shell = zeromq::RouterSocket::new();
     shell
@@ -228,7 +227,6 @@ pub async fn serve(
 
     let key = info.key.clone();
     let (incoming_tx, incoming_rx) = mpsc::unbounded_channel();
-    let (outgoing_tx, mut outgoing_rx) = mpsc::unbounded_channel::<Outgoing>();
 
     tokio::spawn(async move {
         while let Ok(ping) = heartbeat.recv().await {
@@ -279,7 +277,7 @@ pub async fn serve(
             }
         }
     });
-    Ok((incoming_rx, outgoing_tx))
+    Ok(incoming_rx)
 }
 
 /// Reads one ROUTER socket, dropping (and logging) every message that fails to decode.

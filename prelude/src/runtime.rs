@@ -43,6 +43,21 @@ pub fn install() {
     }));
 }
 
+/// Called by the kernel when it takes over a spare session that was started elsewhere (see
+/// kernel/src/standby.rs): this process moves to the notebook's directory and environment,
+/// as if the kernel had been started there.
+pub fn adopt(dir: &str, set: &[(&str, &str)], unset: &[&str]) {
+    if let Err(error) = std::env::set_current_dir(dir) {
+        eprintln!("ferrolab: cannot change to the notebook's directory {dir}: {error}");
+    }
+    for (name, value) in set {
+        std::env::set_var(name, value);
+    }
+    for name in unset {
+        std::env::remove_var(name);
+    }
+}
+
 fn map_interrupt_flag() {
     let Some(path) = std::env::var_os("FERROLAB_INTERRUPT_FILE") else {
         return;

@@ -1,0 +1,81 @@
+"""Spare sessions (kernel/src/standby.rs): a kernel started while a spare waits becomes that
+spare, in the directory and environment Jupyter started it with, and the process Jupyter
+started and the kernel end together."""
+
+import os
+import signal
+import threading
+import time
+
+from jupyter_client.manager import KernelManager
+
+from conftest import KERNEL, Kernel, alive, printed_values, wait_for_spare
+
+REPORT = (
+    'println!("cwd {:?}", std::env::current_dir().unwrap().display().to_string());\n'
+    'println!("mark {:?}", std::env::var("NOTEBOOK_MARK").unwrap_or_default());\n'
+    'println!("parent {}", std::os::unix::process::parent_id());'
+)
+
+
+def start_kernel_in(cwd, **env):
+    km = KernelManager(kernel_name=KERNEL)
+    km.start_kernel(cwd=str(cwd), env={**os.environ, **env})
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=60)
+    return Kernel(km, kc)
+
+
+def stop(kernel):
+    kernel.kc.stop_channels()
+    kernel.km.shutdown_kernel(now=True)
+
+
+def test_a_new_kernel_takes_over_a_waiting_spare_where_jupyter_started_it(tmp_path):
+    spare = wait_for_spare()
+    kernel = start_kernel_in(tmp_path, NOTEBOOK_MARK="from the launcher")
+    try:
+        values = printed_values(kernel.run(REPORT))
+        assert values["parent"] == spare  # the evaluation process is the spare's
+        assert values["cwd"] == str(tmp_path)
+        assert values["mark"] == "from the launcher"
+        assert kernel.run('std::fs::write("written.txt", "here").unwrap();').status == "ok"
+        assert (tmp_path / "written.txt").read_text() == "here"
+        assert kernel.run("let kept = 40; kept + 2").result() == "42"
+        assert kernel.run("kept").result() == "40"
+        # The spare's warm-up leaves no variables behind.
+        variables = kernel.run(":vars").result()
+        assert "kept" in variables and "ferrolab_warm_up" not in variables
+        assert "cannot find value" in kernel.run("ferrolab_warm_up").error()["evalue"]
+    finally:
+        stop(kernel)
+    deadline = time.monotonic() + 20
+    while alive(spare) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not alive(spare), "the kernel outlived the process Jupyter started"
+
+
+def test_sigint_to_the_process_jupyter_started_interrupts_the_cell(tmp_path):
+    wait_for_spare()
+    kernel = start_kernel_in(tmp_path)
+    try:
+        assert kernel.run("let before = 7;").status == "ok"
+        # A client in signal mode signals the process it started, which forwards it.
+        threading.Timer(2.0, kernel.km.signal_kernel, [signal.SIGINT]).start()
+        run = kernel.run("loop { check_interrupt(); }", timeout=60)
+        assert run.error()["ename"] == "Interrupted"
+        assert kernel.run("before").result() == "7"
+    finally:
+        stop(kernel)
+
+
+def test_spares_can_be_turned_off(tmp_path):
+    wait_for_spare()
+    kernel = start_kernel_in(tmp_path, FERROLAB_STANDBY="off")
+    try:
+        values = printed_values(kernel.run(REPORT))
+        assert values["parent"] == kernel.km.provisioner.process.pid
+        assert values["cwd"] == str(tmp_path)
+    finally:
+        stop(kernel)
