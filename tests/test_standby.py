@@ -20,7 +20,7 @@ REPORT = (
 
 def start_kernel_in(cwd, **env):
     km = KernelManager(kernel_name=KERNEL)
-    km.start_kernel(cwd=str(cwd), env={**os.environ, **env})
+    km.start_kernel(cwd=str(cwd), env={**os.environ, "FERROLAB_STANDBY": "on", **env})
     kc = km.client()
     kc.start_channels()
     kc.wait_for_ready(timeout=60)
