@@ -4,7 +4,6 @@ started and the kernel end together."""
 
 import os
 import signal
-import threading
 import time
 
 from jupyter_client.manager import KernelManager
@@ -61,9 +60,16 @@ def test_sigint_to_the_process_jupyter_started_interrupts_the_cell(tmp_path):
     kernel = start_kernel_in(tmp_path)
     try:
         assert kernel.run("let before = 7;").status == "ok"
+        msg_id = kernel.kc.execute('println!("looping");\nloop { check_interrupt(); }')
+        # Signalled once the loop runs (not while it compiles, which may take seconds here).
+        while True:
+            msg = kernel.kc.get_iopub_msg(timeout=60)
+            kernel.iopub[msg["parent_header"].get("msg_id")].append(msg)
+            if msg["msg_type"] == "stream" and "looping" in msg["content"]["text"]:
+                break
         # A client in signal mode signals the process it started, which forwards it.
-        threading.Timer(2.0, kernel.km.signal_kernel, [signal.SIGINT]).start()
-        run = kernel.run("loop { check_interrupt(); }", timeout=60)
+        kernel.km.signal_kernel(signal.SIGINT)
+        run = kernel.collect(msg_id, timeout=60)
         assert run.error()["ename"] == "Interrupted"
         assert kernel.run("before").result() == "7"
     finally:
