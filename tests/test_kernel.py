@@ -211,6 +211,20 @@ def test_interrupt_keeps_variables_when_the_cell_checks(kernel):
     assert kernel.run("survivor").result() == "99"
 
 
+def test_interrupt_while_a_cell_compiles_keeps_the_process(kernel):
+    """Stop pressed while rustc still works on the cell (here: seconds of constant
+    evaluation): no code of the cell runs yet, so the process and its variables stay; the
+    cell runs once built, and a cell that checks for interrupts would stop at once."""
+    kernel.run("let kept_through_compile = 11;")
+    slow = ("{\n#[allow(long_running_const_eval)]\n"
+            "const SLOW: u64 = { let mut i = 0u64; let mut s = 0u64;\n"
+            "    while i < 3_000_000 { s = s.wrapping_add(i ^ (s >> 3)); i += 1; } s };\n"
+            "SLOW > 0\n}")
+    run, _ = interrupted(kernel, slow)
+    assert run.result() == "true"
+    assert kernel.run("kept_through_compile").result() == "11"
+
+
 def test_interrupt_stops_an_interruptible_iterator(kernel):
     kernel.run("let mut total = 0u64;")
     run, _ = interrupted(kernel, "for i in (0..u64::MAX).interruptible() { total = total.wrapping_add(i); }")

@@ -28,6 +28,9 @@ const HOOK_NAME: &str = "mold";
 const CELL_CRATE: &str = "ctx";
 /// Where the recorded rustc command lives, inside the session's crate directory.
 const RECORD_FILE: &str = "target/ferrolab-cell-rustc.json";
+/// Touched after every build, in the session's crate directory: the kernel's interrupter
+/// waits for it before it may end a cell's process (see session.rs).
+pub const BUILT_MARKER: &str = "target/ferrolab-built";
 
 /// Makes evcxr wrap its cargo commands with this binary. Call while single-threaded.
 pub fn install_hook(bin_dir: &Path) -> Result<()> {
@@ -91,6 +94,7 @@ fn run(args: &[OsString]) -> Result<i32> {
         Some(record) => ("rustc directly", rustc_directly(&record)?),
         None => ("cargo", cargo_and_record(cargo, rest, &dir, inputs)?),
     };
+    let _ = std::fs::write(dir.join(BUILT_MARKER), []);
     if std::env::var_os("FERROLAB_TRACE").is_some() {
         // evcxr swallows this process's stderr; the trace goes next to the record.
         let line = format!("cell built by {how} in {:?}\n", started.elapsed());

@@ -62,7 +62,7 @@ impl Kernel {
         when_ready: impl FnOnce(&mut Session) + Send + 'static,
     ) -> Self {
         let publisher = Arc::new(Publisher::new(out.clone()));
-        let interrupter = Arc::new(Interrupter::new(session_dir.join("interrupt")));
+        let interrupter = Arc::new(Interrupter::new(&session_dir));
         let (jobs, job_rx) = std::sync::mpsc::channel();
         let history = History::open(prebuilt.home.join("history.jsonl"));
         let (thread_publisher, thread_interrupter) = (publisher.clone(), interrupter.clone());

@@ -108,8 +108,8 @@ impl OutputBudget {
     }
 }
 
-/// How long a cell gets to stop by itself (prelude code checks the interrupt flag) before
-/// the evaluation process is ended, which costs the session's variables.
+/// How long a running cell gets to stop by itself (prelude code checks the interrupt flag)
+/// before the evaluation process is ended, which costs the session's variables.
 const INTERRUPT_GRACE: Duration = Duration::from_secs(2);
 
 /// Stops the running cell from another thread. First it raises the flag that prelude loops
@@ -118,6 +118,10 @@ const INTERRUPT_GRACE: Duration = Duration::from_secs(2);
 pub struct Interrupter {
     /// A one-byte file the evaluation process maps into memory: 1 means "stop".
     flag: PathBuf,
+    /// Touched by the cell-build hook after each build (see cellbuild.rs).
+    built: PathBuf,
+    /// When the current cell began, to tell whether its build has finished.
+    cell_began: Mutex<std::time::SystemTime>,
     pid: Mutex<Option<u32>>,
     /// Counts cells, so a late kill never hits a cell started after the interrupt.
     cell: AtomicU64,
@@ -126,9 +130,11 @@ pub struct Interrupter {
 }
 
 impl Interrupter {
-    pub fn new(flag: PathBuf) -> Self {
+    pub fn new(session_dir: &std::path::Path) -> Self {
         Interrupter {
-            flag,
+            flag: session_dir.join("interrupt"),
+            built: session_dir.join(crate::cellbuild::BUILT_MARKER),
+            cell_began: Mutex::new(std::time::SystemTime::now()),
             pid: Mutex::new(None),
             cell: AtomicU64::new(0),
             running: AtomicBool::new(false),
@@ -154,6 +160,7 @@ impl Interrupter {
 
     fn begin_cell(&self) {
         self.set_flag(false);
+        *self.cell_began.lock().unwrap() = std::time::SystemTime::now();
         self.killed.store(false, Ordering::SeqCst);
         self.cell.fetch_add(1, Ordering::SeqCst);
         self.running.store(true, Ordering::SeqCst);
@@ -163,6 +170,12 @@ impl Interrupter {
         self.running.store(false, Ordering::SeqCst);
     }
 
+    /// When the current cell's build ended, if it has.
+    fn build_ended(&self) -> Option<std::time::SystemTime> {
+        let built = std::fs::metadata(&self.built).ok()?.modified().ok()?;
+        (built >= *self.cell_began.lock().unwrap()).then_some(built)
+    }
+
     pub fn interrupt(self: &Arc<Self>) {
         if !self.running.load(Ordering::SeqCst) {
             return;
@@ -170,8 +183,21 @@ impl Interrupter {
         self.set_flag(true);
         let (this, cell) = (self.clone(), self.cell.load(Ordering::SeqCst));
         std::thread::spawn(move || {
+            let still_running =
+                || this.running.load(Ordering::SeqCst) && this.cell.load(Ordering::SeqCst) == cell;
             std::thread::sleep(INTERRUPT_GRACE);
-            if this.running.load(Ordering::SeqCst) && this.cell.load(Ordering::SeqCst) == cell {
+            // The grace counts from the end of the cell's build: while rustc works, no code
+            // of the cell runs yet, and ending the process would only cost the variables.
+            let build_ended = loop {
+                match this.build_ended() {
+                    Some(ended) => break ended,
+                    None if still_running() => std::thread::sleep(Duration::from_millis(50)),
+                    None => return,
+                }
+            };
+            let since_build = build_ended.elapsed().unwrap_or_default();
+            std::thread::sleep(INTERRUPT_GRACE.saturating_sub(since_build));
+            if still_running() {
                 if let Some(pid) = *this.pid.lock().unwrap() {
                     this.killed.store(true, Ordering::SeqCst);
                     // SAFETY: kill(2) on the evaluation process we started.
