@@ -204,12 +204,15 @@ fn remove_dead_sessions(sessions: &Path) {
         else {
             continue;
         };
-        // SAFETY: signal 0 only checks whether the process exists.
-        let alive = unsafe { libc::kill(pid, 0) } == 0;
-        if !alive {
+        if !process_exists(pid) {
             let _ = fs::remove_dir_all(entry.path());
         }
     }
+}
+
+pub fn process_exists(pid: libc::pid_t) -> bool {
+    // SAFETY: signal 0 only checks whether the process exists.
+    unsafe { libc::kill(pid, 0) == 0 }
 }
 
 /// The Cargo.toml evcxr 0.22 writes for a cell crate (`Module::get_cargo_toml_contents`), at

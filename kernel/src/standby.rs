@@ -125,8 +125,7 @@ impl Slot {
     /// The spare that waits in this slot: ready, alive, and taken by no one yet.
     fn waiting_spare(&self) -> Option<libc::pid_t> {
         let pid = std::fs::read_to_string(self.ready()).ok()?.parse().ok()?;
-        // SAFETY: signal 0 only checks whether the process exists.
-        (unsafe { libc::kill(pid, 0) } == 0).then_some(pid)
+        crate::prebuilt::process_exists(pid).then_some(pid)
     }
 
     /// Leaves the slot to the next spare.
