@@ -58,6 +58,9 @@ pub fn invoked_as_cargo() -> bool {
 /// Runs the real cargo with rust-analyzer's arguments, filtering `cargo metadata`'s graph.
 pub fn run_as_cargo() -> ! {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    if let Err(error) = crate::lockfile::pin_session(&manifest_dir(&args)) {
+        eprintln!("ferrolab: {error:#}");
+    }
     let home = PathBuf::from(real_cargo_home());
     let cargo = Some(home.join("bin/cargo"))
         .filter(|c| c.exists())
@@ -92,6 +95,15 @@ pub fn run_as_cargo() -> ! {
         command.status().ok().and_then(|s| s.code()).unwrap_or(101)
     };
     std::process::exit(code)
+}
+
+/// The folder of the manifest cargo is asked about (rust-analyzer passes `--manifest-path F`).
+fn manifest_dir(args: &[OsString]) -> PathBuf {
+    let manifest = args.iter().skip_while(|a| *a != "--manifest-path").nth(1);
+    match manifest.map(Path::new).and_then(Path::parent) {
+        Some(dir) => dir.to_path_buf(),
+        None => std::env::current_dir().unwrap_or_default(),
+    }
 }
 
 /// Drops from `cargo metadata` output the crates no cell can name (see the module comment).

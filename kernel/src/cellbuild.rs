@@ -83,11 +83,13 @@ fn run(args: &[OsString]) -> Result<i32> {
     if run_flag != "-run" {
         bail!("expected `-run CARGO ...`, got {args:?}");
     }
+    let dir = std::env::current_dir()?;
+    crate::lockfile::pin_session(&dir)?;
+    let rest = &as_build(rest);
     let is_build = rest.first().is_some_and(|a| a == "build");
     if !is_build {
         return status(restore_cargo_home(Command::new(cargo).args(rest)));
     }
-    let dir = std::env::current_dir()?;
     let inputs = build_inputs(&dir, rest)?;
     let started = std::time::Instant::now();
     let (how, code) = match load_record(&dir).filter(|r| r.inputs == inputs) {
@@ -105,6 +107,19 @@ fn run(args: &[OsString]) -> Result<i32> {
         let _ = log.and_then(|mut f| f.write_all(line.as_bytes()));
     }
     Ok(code)
+}
+
+/// evcxr asks `cargo check` for a cell's errors when rust-analyzer could not type its
+/// variables. A session's first check compiled every dependency of the prelude in check mode
+/// (metadata only, which the prebuilt build artifacts do not serve): 95-108 s for a learner's
+/// first mistake. A build reports the same errors from the prebuilt artifacts in the time a
+/// cell compiles, so a check is run as one.
+fn as_build(args: &[OsString]) -> Vec<OsString> {
+    let mut args = args.to_vec();
+    if let Some(subcommand) = args.first_mut().filter(|a| *a == "check") {
+        *subcommand = "build".into();
+    }
+    args
 }
 
 /// Hash of the cargo arguments, RUSTFLAGS and every manifest or config file that cargo reads.

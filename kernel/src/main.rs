@@ -10,6 +10,7 @@ mod cellbuild;
 mod complete;
 mod history;
 mod kernel;
+mod lockfile;
 mod prebuilt;
 mod publish;
 mod relay;
@@ -43,12 +44,13 @@ fn main() -> Result<()> {
     {
         ["prebuild"] => {
             let prebuilt = prebuilt::Prebuilt::from_env()?;
-            if prebuilt.is_fresh() {
-                println!("The prelude is up to date.");
-            } else {
-                println!("Building the prelude (the first time takes many minutes)...");
-                prebuilt.build(|line| println!("  {line}"))?;
-                println!("Prelude built.");
+            match prebuilt.stale_reason() {
+                None => println!("The prelude is up to date."),
+                Some(reason) => {
+                    println!("{reason}");
+                    prebuilt.build(|line| println!("  {line}"))?;
+                    println!("Prelude built.");
+                }
             }
             Ok(())
         }
@@ -102,6 +104,7 @@ fn prepare_process(prebuilt: &prebuilt::Prebuilt) -> Result<PathBuf> {
     std::env::set_var("EVCXR_CONFIG_DIR", prebuilt.home.join("evcxr-config"));
     cellbuild::install_hook(&prebuilt.home.join("bin"))?;
     analysis::install(&prebuilt.home)?;
+    lockfile::install(&prebuilt.lock_path());
     // Inherited by the evaluation process, whose prelude maps it (see session::Interrupter).
     std::env::set_var("FERROLAB_INTERRUPT_FILE", session_dir.join("interrupt"));
     Ok(session_dir)

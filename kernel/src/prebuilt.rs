@@ -80,6 +80,11 @@ impl Prebuilt {
         self.home.join("prelude")
     }
 
+    /// The prebuilt prelude's Cargo.lock: the versions every session builds with.
+    pub fn lock_path(&self) -> PathBuf {
+        self.build_dir().join("Cargo.lock")
+    }
+
     fn stamp_path(&self) -> PathBuf {
         self.build_dir().join("ferrolab-stamp")
     }
@@ -118,7 +123,24 @@ impl Prebuilt {
     pub fn fresh_fingerprint(&self) -> Option<String> {
         let now = self.fingerprint().ok()?;
         let stamp = fs::read_to_string(self.stamp_path()).ok()?;
-        (stamp.trim() == now).then_some(now)
+        (stamp.lines().next() == Some(now.as_str())).then_some(now)
+    }
+
+    /// Why the prelude must be (re)built before a session can use it, if it must: said to the
+    /// user, who waits minutes for it, once (later sessions reuse the build).
+    pub fn stale_reason(&self) -> Option<String> {
+        if self.is_fresh() {
+            return None;
+        }
+        let Ok(stamp) = fs::read_to_string(self.stamp_path()) else {
+            return Some("The prelude has not been built yet: building it once (many minutes; every later session reuses it).".into());
+        };
+        let built_with = stamp.lines().nth(1).unwrap_or("an older Rust");
+        Some(if built_with != rustc_release() {
+            format!("Rust changed ({built_with} -> {}): rebuilding the prelude once for it (later sessions reuse it).", rustc_release())
+        } else {
+            "The prelude's sources changed: rebuilding it once (later sessions reuse it).".into()
+        })
     }
 
     /// Builds the prelude exactly as evcxr will build a cell that uses it, reporting each
@@ -130,13 +152,29 @@ impl Prebuilt {
         if self.is_fresh() {
             return Ok(());
         }
+        // Taken before the build: sources edited while it runs must make the next start
+        // rebuild, not be stamped as built.
+        let fingerprint = self.fingerprint()?;
         write_if_changed(&dir.join("Cargo.toml"), &cell_manifest(&self.dependency()))?;
         write_if_changed(&dir.join("src/lib.rs"), "")?;
-        // Start from the committed lock, so the prelude gets the versions the tests ran with
-        // (cargo only adds the cell crate and drops what the kernel alone uses).
-        fs::copy(self.source.join("../Cargo.lock"), dir.join("Cargo.lock"))
-            .context("copying Cargo.lock")?;
+        // Start from the committed lock, so the prelude gets the versions the tests ran with:
+        // resolving (`cargo metadata`) only adds the cell crate and drops what the kernel
+        // alone uses, which is checked before the build, and the build itself is `--locked`.
+        let committed_lock = self.source.join("../Cargo.lock");
+        fs::copy(&committed_lock, self.lock_path()).context("copying Cargo.lock")?;
+        let resolved = cell_cargo_command(&dir)
+            .args(["metadata", "--format-version", "1"])
+            .stdout(Stdio::null())
+            .status()
+            .context("running cargo metadata for the prelude")?;
+        if !resolved.success() {
+            bail!("resolving the prelude's dependencies failed (cargo metadata, above)");
+        }
+        crate::lockfile::check_subset(&self.lock_path(), &committed_lock)?;
+        // evcxr's build of a cell: `--target` and JSON messages.
         let mut child = cell_cargo_command(&dir)
+            .args(["build", "--locked", "--target", host_target()])
+            .arg("--message-format=json")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -164,7 +202,9 @@ impl Prebuilt {
                 last_lines.join("\n")
             );
         }
-        fs::write(self.stamp_path(), self.fingerprint()?)?;
+        // The compiler's version is kept to say why a later rebuild happens.
+        let stamp = format!("{fingerprint}\n{}\n", rustc_release());
+        fs::write(self.stamp_path(), stamp)?;
         Ok(())
     }
 
@@ -184,7 +224,7 @@ impl Prebuilt {
         let prebuilt_target = self.build_dir().join("target");
         if prebuilt_target.exists() {
             link_tree(&prebuilt_target, &dir.join("target"), true)?;
-            fs::copy(self.build_dir().join("Cargo.lock"), dir.join("Cargo.lock"))?;
+            fs::copy(self.lock_path(), dir.join("Cargo.lock"))?;
         }
         Ok(())
     }
@@ -248,7 +288,6 @@ ferrolab = {prelude_dependency}
     )
 }
 
-/// The cargo invocation evcxr 0.22 uses for a cell (`Config::cargo_command("build")`).
 /// The rendered text of each error in cargo's JSON messages.
 fn compiler_errors(messages: impl BufRead) -> Vec<String> {
     messages
@@ -262,15 +301,15 @@ fn compiler_errors(messages: impl BufRead) -> Vec<String> {
         .collect()
 }
 
+/// The environment evcxr 0.22 gives cargo for a cell (`Config::cargo_command`), without the
+/// subcommand.
 fn cell_cargo_command(dir: &Path) -> Command {
     let mut command = Command::new("cargo");
     crate::analysis::restore_cargo_home(&mut command)
-        .arg("build")
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", "target")
         .env("CARGO_BUILD_BUILD_DIR", "target")
-        .env("RUSTFLAGS", "-Cprefer-dynamic")
-        .args(["--target", host_target(), "--message-format=json"]);
+        .env("RUSTFLAGS", "-Cprefer-dynamic");
     command
 }
 

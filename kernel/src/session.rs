@@ -227,10 +227,8 @@ impl Session {
         emit: impl Fn(Output) + Send + Sync + 'static,
         mut progress: impl FnMut(&str),
     ) -> Result<Session> {
-        if !prebuilt.is_fresh() {
-            progress(
-                "The prelude's sources changed: rebuilding it once (later starts reuse it).\n",
-            );
+        if let Some(reason) = prebuilt.stale_reason() {
+            progress(&format!("{reason}\n"));
             prebuilt.build(|line| progress(&format!("{line}\n")))?;
             progress("Prelude ready.\n");
         }
@@ -387,7 +385,30 @@ impl Session {
                     restarted.err(),
                 ))
             }
-            Err(error) => Outcome::Error(report::evcxr_error(error, code)),
+            Err(error) => {
+                if matches!(error, evcxr::Error::CompilationErrors(_)) {
+                    self.keep_declarations(code);
+                }
+                Outcome::Error(report::evcxr_error(error, code))
+            }
+        }
+    }
+
+    /// evcxr keeps nothing of a cell that failed to compile, so a cell's `use` line was lost
+    /// with a mistake further down, and every later cell failed on the missing name. Its `use`
+    /// lines are kept, and its items too where they compile without the rest, as Python keeps
+    /// the imports that ran before an exception. Costs one or two compiles, after a failure.
+    fn keep_declarations(&mut self, code: &str) {
+        let (uses, items) = crate::syntax::declarations(code);
+        let mut attempts = vec![uses.join("\n")];
+        if !items.is_empty() {
+            attempts.insert(0, [uses, items].concat().join("\n"));
+        }
+        for attempt in attempts.iter().filter(|a| !a.is_empty()) {
+            if self.context.execute(attempt).is_ok() {
+                trace("kept the failed cell's declarations");
+                return;
+            }
         }
     }
 

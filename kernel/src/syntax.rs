@@ -2,7 +2,8 @@
 //! name is under the cursor (for inspection). Parsing uses rust-analyzer's parser, the one
 //! evcxr itself uses to split cells into statements.
 
-use ra_ap_syntax::{ast::AstNode, Edition, SourceFile, SyntaxKind, TextSize};
+use ra_ap_syntax::ast::{self, AstNode, HasModuleItem};
+use ra_ap_syntax::{Edition, SourceFile, SyntaxKind, TextSize};
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Completeness {
@@ -16,19 +17,7 @@ pub enum Completeness {
 /// expression are all allowed). Unclosed delimiters, unterminated literals and errors at
 /// the very end mean the user is still typing; any other error means invalid.
 pub fn completeness(cell: &str) -> Completeness {
-    // evcxr commands (`:dep ...`) are not Rust; blank them out but keep offsets.
-    let code: String = cell
-        .lines()
-        .map(|line| {
-            if line.trim_start().starts_with(':') {
-                " ".repeat(line.len())
-            } else {
-                line.to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    const PREFIX: &str = "fn __ferrolab_cell() {\n";
+    let code = without_commands(cell);
     let wrapped = format!("{PREFIX}{code}\n}}");
     let parse = SourceFile::parse(&wrapped, Edition::Edition2024);
 
@@ -77,6 +66,46 @@ pub fn completeness(cell: &str) -> Completeness {
     } else {
         Completeness::Invalid
     }
+}
+
+/// A cell parses as the body of this function.
+const PREFIX: &str = "fn __ferrolab_cell() {\n";
+
+/// The cell with evcxr's commands (`:dep ...`, which are not Rust) blanked out, offsets kept.
+fn without_commands(cell: &str) -> String {
+    cell.lines()
+        .map(|line| {
+            if line.trim_start().starts_with(':') {
+                " ".repeat(line.len())
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A cell's top-level `use` lines and its other items (functions, types, impls, ...), each
+/// as written: what a failed cell can still leave behind, as Python keeps the imports that
+/// ran before an exception.
+pub fn declarations(cell: &str) -> (Vec<String>, Vec<String>) {
+    let wrapped = format!("{PREFIX}{}\n}}", without_commands(cell));
+    let parse = SourceFile::parse(&wrapped, Edition::Edition2024);
+    let (mut uses, mut items) = (Vec::new(), Vec::new());
+    let body = parse.tree().items().find_map(|item| match item {
+        ast::Item::Fn(function) => function.body()?.stmt_list(),
+        _ => None,
+    });
+    for statement in body.iter().flat_map(|list| list.statements()) {
+        if let ast::Stmt::Item(item) = statement {
+            let text = item.syntax().to_string();
+            match item {
+                ast::Item::Use(_) => uses.push(text),
+                _ => items.push(text),
+            }
+        }
+    }
+    (uses, items)
 }
 
 /// The path expression (`a`, `Foo::bar`, `x.len`) that ends at or spans `offset` bytes.
@@ -159,6 +188,16 @@ mod tests {
         for code in ["let x = ) ;", "}", "let = 5;"] {
             assert_eq!(completeness(code), Completeness::Invalid, "{code}");
         }
+    }
+
+    #[test]
+    fn a_cells_uses_and_items() {
+        let cell = ":dep rand = \"0.8\"\nuse std::collections::HashMap;\nlet m: HashMap<u8, u8> = oops;\n\
+                    fn double(x: i32) -> i32 { x * 2 }\nfor i in 0..3 { use std::fmt::Write; }\nstruct P;";
+        let (uses, items) = declarations(cell);
+        assert_eq!(uses, ["use std::collections::HashMap;"]);
+        assert_eq!(items, ["fn double(x: i32) -> i32 { x * 2 }", "struct P;"]);
+        assert_eq!(declarations("let x = 1;\nx"), (vec![], vec![]));
     }
 
     #[test]
