@@ -25,8 +25,8 @@ timed() {
 }
 
 timed clone git clone -q "$ROOT" "$WORK/clone"
-timed install/setup "$WORK/clone/install/setup"
-grep -E "Finished|Prelude built" "$WORK/install/setup.log" | sed 's/^/    /' || true
+timed setup "$WORK/clone/install/setup"
+grep -E "Finished|Prelude built" "$WORK/setup.log" | sed 's/^/    /' || true
 
 cd "$WORK/clone"
 .venv/bin/python - <<'PY'
