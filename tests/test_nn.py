@@ -312,3 +312,14 @@ println!("restored {}", layer.forward(&x)?.eq(&exact)?.min_all()?.to_scalar::<u8
     assert values["dtype"] == "f32" and values["gradient_dtype"] == "f32"
     assert 0 < values["close"] < 0.1  # bf16 keeps about three significant digits
     assert values["restored"] == 1  # the guard switched autocast off again
+
+
+def test_a_var_builder_and_a_gpt_live_in_top_level_variables(kernel):
+    # A top-level `vb` failed with "cannot find trait SimpleBackend"; `gpt.forward` did not exist.
+    assert kernel.run("let varmap_top = candle_nn::VarMap::new();\nlet vb_top = nn::var_builder(&varmap_top, &Device::Cpu);").status == "ok"
+    run = kernel.run("""let config = nn::GptConfig { vocab_size: 11, context: 8, d_model: 16, heads: 2, layers: 1, dropout: 0.5 };
+let gpt_top = nn::Gpt::new(config, vb_top.pp("gpt"))?;
+let ids = Tensor::new(&[[1u32, 2, 3]], &Device::Cpu)?;
+let gap = (gpt_top.forward(&ids)? - gpt_top.forward_t(&ids, false)?)?.abs()?.max_all()?.to_scalar::<f32>()?;
+(gpt_top.forward(&ids)?.dims().to_vec(), gap)""")
+    assert run.result() == "([1, 3, 11], 0.0)"

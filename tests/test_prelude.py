@@ -448,3 +448,25 @@ assert!(metrics::r2_score(&noisy.1, &noisy.0.dot(&noisy.2)) > 0.9);
 def test_generator_parameters_are_validated_by_name(kernel):
     error = kernel.run("datasets::make_classification(MakeClassification { n_features: 3, ..Default::default() })").error()
     assert "n_informative + n_redundant + n_repeated (4) must not exceed n_features (3)" in error["evalue"]
+
+
+def test_argmax_argmin_and_boolean_masks_answer_as_numpy(kernel):
+    # NumPy's answers: np.argmax(m) == 3, np.argmax(m, axis=1) == [1, 0] (the first of ties),
+    # np.argmax([1, nan, 3, nan]) == 1 (the first NaN), m[m > 4] == [5, 5, 7].
+    run = kernel.run("""let m = array![[1.0, 5.0, 5.0], [7.0, 2.0, -1.0]];
+let with_nan = array![1.0, f64::NAN, 3.0, f64::NAN];
+let mut filled = m.clone();
+filled.masked_fill(&m.mapv(|v| v > 4.0), 0.0);
+println!("flat {:?}", [m.argmax(), m.argmin(), with_nan.argmax(), with_nan.argmin()]);
+println!("axis0 {:?}", [m.argmax_axis(Axis(0)).to_vec(), m.argmin_axis(Axis(0)).to_vec()]);
+println!("axis1 {:?}", [m.argmax_axis(Axis(1)).to_vec(), m.argmin_axis(Axis(1)).to_vec()]);
+println!("selected {:?}", m.masked_select(&m.mapv(|v| v > 4.0)).to_vec());
+println!("filled {:?}", filled.iter().collect::<Vec<_>>());""")
+    values = printed_values(run)
+    assert values["flat"] == [3, 5, 1, 1]
+    assert values["axis0"] == [[1, 0, 0], [0, 1, 1]]
+    assert values["axis1"] == [[1, 0], [0, 2]]
+    assert values["selected"] == [5.0, 5.0, 7.0]
+    assert values["filled"] == [1.0, 0.0, 0.0, 0.0, 2.0, -1.0]
+    content = kernel.run("m.masked_select(&array![[true, false]])").error()
+    assert "mask of shape [1, 2] for an array of shape [2, 3]" in content["evalue"]

@@ -31,6 +31,8 @@ const RECORD_FILE: &str = "target/ferrolab-cell-rustc.json";
 /// Touched after every build, in the session's crate directory: the kernel's interrupter
 /// waits for it before it may end a cell's process (see session.rs).
 pub const BUILT_MARKER: &str = "target/ferrolab-built";
+/// rustc's errors from the last cell build run directly, one JSON diagnostic a line.
+const ERRORS_FILE: &str = "target/ferrolab-errors.jsonl";
 
 /// Makes evcxr wrap its cargo commands with this binary. Call while single-threaded.
 pub fn install_hook(bin_dir: &Path) -> Result<()> {
@@ -92,8 +94,9 @@ fn run(args: &[OsString]) -> Result<i32> {
     }
     let inputs = build_inputs(&dir, rest)?;
     let started = std::time::Instant::now();
+    let _ = std::fs::remove_file(dir.join(ERRORS_FILE));
     let (how, code) = match load_record(&dir).filter(|r| r.inputs == inputs) {
-        Some(record) => ("rustc directly", rustc_directly(&record)?),
+        Some(record) => ("rustc directly", rustc_directly(&record, &dir)?),
         None => ("cargo", cargo_and_record(cargo, rest, &dir, inputs)?),
     };
     let _ = std::fs::write(dir.join(BUILT_MARKER), []);
@@ -214,13 +217,27 @@ fn parse_cell_command(command: &str, inputs: &str) -> Option<Record> {
 }
 
 /// Compiles the cell with the recorded command and reports it as cargo would have.
-fn rustc_directly(record: &Record) -> Result<i32> {
-    // rustc's JSON diagnostics go to stderr, where evcxr parses them as it does cargo's.
-    let code = status(
-        Command::new(&record.program)
-            .args(&record.args)
-            .envs(record.env.iter().cloned()),
-    )?;
+fn rustc_directly(record: &Record, dir: &Path) -> Result<i32> {
+    let mut child = Command::new(&record.program)
+        .args(&record.args)
+        .envs(record.env.iter().cloned())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("running {}", record.program))?;
+    // rustc's JSON diagnostics go on to evcxr, which parses them as it does cargo's; its
+    // errors are also kept for the kernel (see `last_errors`).
+    let mut errors = String::new();
+    let mut stderr = std::io::stderr();
+    for line in BufReader::new(child.stderr.take().expect("piped")).lines() {
+        let line = line?;
+        writeln!(stderr, "{line}")?;
+        if line.starts_with('{') && line.contains(r#""level":"error""#) {
+            errors += &line;
+            errors.push('\n');
+        }
+    }
+    let code = child.wait()?.code().unwrap_or(101);
+    let _ = std::fs::write(dir.join(ERRORS_FILE), errors);
     if code == 0 {
         let so = Path::new(&record.out_dir).join(format!("lib{CELL_CRATE}.so"));
         let artifact = serde_json::json!({"reason": "compiler-artifact", "target": {"name": CELL_CRATE},
@@ -232,6 +249,17 @@ fn rustc_directly(record: &Record) -> Result<i32> {
         );
     }
     Ok(code)
+}
+
+/// rustc's own diagnostics (JSON) of the session's last failed cell build, for the errors
+/// evcxr could not tie to the cell: it replaces an error whose span lies in code it generated
+/// (a cell's final expression, wrapped for display) by a note of it that lies in the cell.
+pub fn last_errors(session_dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(session_dir.join(ERRORS_FILE))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect()
 }
 
 fn status(command: &mut Command) -> Result<i32> {

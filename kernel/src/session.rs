@@ -386,10 +386,11 @@ impl Session {
                 ))
             }
             Err(error) => {
+                let rustc_errors = crate::cellbuild::last_errors(&self.dir);
                 if matches!(error, evcxr::Error::CompilationErrors(_)) {
                     self.keep_declarations(code);
                 }
-                Outcome::Error(report::evcxr_error(error, code))
+                Outcome::Error(report::evcxr_error(error, code, &rustc_errors))
             }
         }
     }

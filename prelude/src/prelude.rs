@@ -10,10 +10,12 @@ pub use polars::df;
 pub use polars::prelude::*;
 
 pub use candle_core::{DType, Device, Module, ModuleT, Tensor};
+// The type of `nn::var_builder(..)` as rust-analyzer spells it, so that a cell can keep one in
+// a variable ("cannot find trait `SimpleBackend`" otherwise).
+pub use candle_nn::var_builder::{SimpleBackend, VarBuilderArgs};
 pub use image::{self, DynamicImage, GrayImage, RgbImage};
 
-pub use crate::array::ToFrame;
-pub use crate::array::ToImage;
+pub use crate::array::{ArrayIndexing, MaskedFill, ToFrame, ToImage};
 pub use crate::data::{DataLoader, Dataset, FileStream, TensorDataset};
 pub use crate::datasets::{MakeClassification, MakeRegression};
 pub use crate::display::{

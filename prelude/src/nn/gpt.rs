@@ -33,6 +33,12 @@ pub struct Gpt {
 }
 
 impl Gpt {
+    /// Token ids `(batch, time)` → logits, for inference (dropout off, as after PyTorch's
+    /// `model.eval()`); a training step calls `forward_t(ids, true)`.
+    pub fn forward(&self, ids: &Tensor) -> Result<Tensor> {
+        self.forward_t(ids, false)
+    }
+
     pub fn new(config: GptConfig, vb: VarBuilder) -> Result<Gpt> {
         let d = config.d_model;
         let blocks = (0..config.layers)

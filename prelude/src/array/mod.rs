@@ -1,5 +1,9 @@
-//! ndarray in notebooks: NumPy-style display, and conversions to polars frames and images.
-//! (Conversions to candle tensors live in `tensor`.)
+//! ndarray in notebooks: NumPy-style display, conversions to polars frames and images, and
+//! NumPy's `argmax` and boolean masks (`indexing`). (Conversions to candle tensors live in
+//! `tensor`.)
+
+mod indexing;
+pub use indexing::{ArrayIndexing, MaskedFill};
 
 use std::fmt::Write;
 
