@@ -33,7 +33,7 @@ cd "$WORK/clone"
 import sys, time
 sys.path.insert(0, "tests")
 from conftest import start_kernel
-from test_locked_session import compiled_since, session_dir, CELL_CRATE
+from test_locked_session import compiled_in_session, session_dir, CELL_CRATE
 
 started = time.time()
 kernel = start_kernel()
@@ -42,7 +42,7 @@ run = kernel.run('let a = array![[1.0, 2.0], [3.0, 4.0]];\nlet df = df!("x" => [
                  timeout=3600)
 done = time.time()
 assert run.result() == "(10.0, 2)", run.reply["content"]
-compiled = sorted(compiled_since(session_dir(kernel) / "target", started - 1) - {CELL_CRATE})
+compiled = sorted(compiled_in_session(session_dir(kernel)) - {CELL_CRATE})
 kernel.km.shutdown_kernel(now=True)
 print(f"{'kernel launch to ready':28} {ready - started:7.1f} s")
 print(f"{'first prelude cell':28} {done - ready:7.1f} s")

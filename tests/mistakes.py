@@ -24,4 +24,24 @@ MISTAKES = [
     ("moving a kept variable's element", "let first = names[0];", "E0507", 1),
     ("unwrapping a failed parse", "let text = \"abc\";\nlet n: i32 = text.parse().unwrap();", "panic", 2),
     ("index out of bounds", "let v = vec![1, 2, 3];\nv[10]", "panic", 2),
+    # Raised inside libraries whose functions report their caller's place (`#[track_caller]`):
+    # ndarray's operators (here the whole final expression, as evcxr wraps it) and the
+    # prelude's argument checks.
+    ("arrays of different lengths", "let other = array![1.0, 2.0];\n&kept + &other", "panic", 2),
+    ("a seed NumPy refuses", "let big = 1u64 << 33;\nrandom::seed(big);", "panic", 2),
+    ("a closure kept for later cells", "let square = |x: f64| x * x;", "CompileError", 1),
+    ("a view kept for later cells", "let part = kept.slice(s![..2]);", "CompileError", 1),
+    ("? on an Option", "let first = names.first()?;", "E0277", 1),
+    ("an array times an integer", "let doubled = &kept * 2;", "E0277", 1),
 ]
+
+# What the error must say to do, for mistakes whose compiler message names no remedy a
+# newcomer knows (or names types by ndarray's internal spelling).
+REMEDIES = {
+    "a closure kept for later cells": "fn square(x: f64) -> f64",
+    "a view kept for later cells": ".to_owned()",
+    "? on an Option": ".ok_or(",
+    "an array times an integer": "`2.0`",
+    "integer times float": "`n as f64`",
+    "f32 plus f64": "`.mapv(|v| v as f32)`",
+}

@@ -388,3 +388,33 @@ println!("table {:?}", [datasets::california_housing_table().height(), datasets:
     assert values["missing"] == expected["missing"] == [0, 0, 0, 207, 0, 0, 0, 0]
     assert abs(values["target_sum"] - expected["target_sum"]) < 1e-6
     assert values["table"] == [20640, 10]
+
+
+def test_permutation_importance_matches_scikit_learn(kernel):
+    run = kernel.run(split_bindings("iris") + """
+let model = GaussianNb::new().fit(&x_train, &y_train)?;
+let result = permutation_importance(&model, &x_test, &y_test, 5, Some(0))?;
+println!("importances {:?}", result.importances.outer_iter().map(|r| r.to_vec()).collect::<Vec<_>>());
+println!("mean {:?}", result.importances_mean.to_vec());
+println!("std {:?}", result.importances_std.to_vec());
+""")
+    values, expected = printed_values(run), REFERENCE["permutation_importance"]
+    for key in ["importances", "mean", "std"]:
+        assert max_difference(values[key], expected[key]) < 1e-12, key
+    # Shown as a table, the most important feature (petal width) first.
+    table = kernel.run("result").result("text/html")
+    order = [table.index(f"<td>{feature}</td>") for feature in [3, 2, 0, 1]]
+    assert order == sorted(order), table
+
+
+def test_boosting_feature_importances_find_the_feature_the_target_depends_on(kernel):
+    run = kernel.run("""
+random::seed(0);
+let x = random::normal(0.0, 1.0, (400, 4));
+let y = x.column(2).mapv(|v| if v > 0.3 { 1.0 } else { 0.0 });
+let model = HistGradientBoostingClassifier::new().random_state(0).fit(&x, &y)?;
+println!("importances {:?}", model.feature_importances.to_vec());
+""")
+    importances = printed_values(run)["importances"]
+    assert abs(sum(importances) - 1.0) < 1e-9 and min(importances) >= 0.0
+    assert importances[2] > 0.9, importances

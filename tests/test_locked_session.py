@@ -8,7 +8,6 @@ Every session must use exactly the committed versions, so this holds on any day.
 import pathlib
 import queue
 import re
-import time
 
 import pytest
 
@@ -24,22 +23,29 @@ def lock_versions(path):
     return set(re.findall(r'name = "([^"]+)"\nversion = "([^"]+)"', pathlib.Path(path).read_text()))
 
 
-def compiled_since(target, started):
-    """The crates cargo compiled (or whose build script it ran) under `target` since `started`:
-    every unit it builds gets a fingerprint folder `.fingerprint/NAME-HASH`, written then; the
-    prebuilt ones a session starts with keep the prebuild's times."""
+def compiled_in_session(session):
+    """The crates a session compiled (or whose build script it ran) in its target folder: every
+    unit cargo builds gets a fingerprint folder `.fingerprint/NAME-HASH`, and the session
+    started with the prebuilt ones, whose files keep the prebuild's modification times. A
+    unit counts when the prebuilt target lacks its folder or one of its files has another
+    time. (Comparing with the clock instead counted the prebuild's last crate when a kernel
+    started within a second of the prebuild's end, as on a new machine's first run.)"""
+    target = session / "target"
+    prebuilt = session.parent.parent / "prelude" / "target"
     crates = set()
     for fingerprint in target.glob("**/.fingerprint/*"):
-        if any(f.stat().st_mtime >= started for f in fingerprint.iterdir()):
-            crates.add(fingerprint.name.rsplit("-", 1)[0])
+        original = prebuilt / fingerprint.relative_to(target)
+        for file in fingerprint.iterdir():
+            copy = original / file.name
+            if not copy.exists() or copy.stat().st_mtime_ns != file.stat().st_mtime_ns:
+                crates.add(fingerprint.name.rsplit("-", 1)[0])
     return crates
 
 
 @pytest.fixture(scope="module")
 def fresh():
-    started = time.time() - 1  # file times may be a little coarser than the clock
     kernel = start_kernel()
-    yield kernel, started
+    yield kernel
     kernel.kc.stop_channels()
     kernel.km.shutdown_kernel(now=True)
 
@@ -57,13 +63,13 @@ def session_dir(kernel):
 
 
 def test_a_fresh_session_compiles_only_its_cells_with_the_committed_versions(fresh):
-    kernel, started = fresh
+    kernel = fresh
     try:
         run = kernel.run('let a = array![[1.0, 2.0], [3.0, 4.0]];\nlet df = df!("x" => [1, 2]).unwrap();\n(a.sum(), df.height())')
     except queue.Empty:
         run = None  # still compiling: what, the session's target folder says
     session = session_dir(kernel)
-    compiled = compiled_since(session / "target", started) - {CELL_CRATE}
+    compiled = compiled_in_session(session) - {CELL_CRATE}
     assert not compiled, f"the session compiled dependencies: {sorted(compiled)}"
     assert run is not None and run.result() == "(10.0, 2)"
     committed = lock_versions(ROOT / "Cargo.lock")
@@ -72,7 +78,7 @@ def test_a_fresh_session_compiles_only_its_cells_with_the_committed_versions(fre
 
 
 def test_dep_resolves_only_what_is_new_and_keeps_the_prelude_versions(fresh):
-    kernel, started = fresh
+    kernel = fresh
     # itoa is in the prelude's graph (serde_json's): a `:dep` of it must get the locked version.
     assert kernel.run(':dep itoa = "1"', timeout=300).status == "ok"
     assert kernel.run("itoa::Buffer::new().format(1234).to_owned()").result() == '"1234"'
@@ -81,5 +87,5 @@ def test_dep_resolves_only_what_is_new_and_keeps_the_prelude_versions(fresh):
     names = {name for name, _ in committed}
     moved = {(n, v) for n, v in lock_versions(session / "Cargo.lock") if n in names} - committed
     assert not moved, f"`:dep` moved versions the prelude uses: {sorted(moved)}"
-    compiled = compiled_since(session / "target", started) - {CELL_CRATE, "itoa"}
+    compiled = compiled_in_session(session) - {CELL_CRATE, "itoa"}
     assert not compiled, f"`:dep itoa` compiled more than itoa: {sorted(compiled)}"

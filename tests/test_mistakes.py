@@ -3,24 +3,21 @@ cites its own line, leaves the session's variables as they were, and costs no co
 the prelude's dependencies (what made a first mistake take 95-108 s); a failed cell keeps
 its `use` lines and the items that compile without it."""
 
-import time
-
 import pytest
 
-from mistakes import MISTAKES, SETUP
-from test_locked_session import CELL_CRATE, compiled_since, session_dir
+from mistakes import MISTAKES, REMEDIES, SETUP
+from test_locked_session import CELL_CRATE, compiled_in_session, session_dir
 
 
 @pytest.fixture(scope="module")
 def session(kernel):
-    started = time.time() - 1
     assert kernel.run(SETUP).status == "ok"
-    return kernel, started
+    return kernel
 
 
 @pytest.mark.parametrize("name,code,ename,line", MISTAKES, ids=[m[0] for m in MISTAKES])
 def test_a_mistake_is_an_error_at_its_line_and_keeps_the_session(session, name, code, ename, line):
-    kernel, _ = session
+    kernel = session
     content = kernel.run(code).error()
     traceback = "\n".join(content["traceback"])
     assert content["ename"] == ename, traceback
@@ -30,9 +27,17 @@ def test_a_mistake_is_an_error_at_its_line_and_keeps_the_session(session, name, 
     assert kernel.run("(kept.sum(), names.len())").result() == "(6.0, 1)"
 
 
+@pytest.mark.parametrize("name", list(REMEDIES))
+def test_common_mistakes_say_what_to_write_in_the_preludes_terms(session, name):
+    code = next(code for mistake, code, _, _ in MISTAKES if mistake == name)
+    traceback = "\n".join(session.run(code).error()["traceback"])
+    assert REMEDIES[name] in traceback, traceback
+    assert "ArrayBase<" not in traceback and "OwnedRepr" not in traceback, traceback
+
+
 def test_mistakes_compile_nothing_but_the_cell(session):
-    kernel, started = session
-    compiled = compiled_since(session_dir(kernel) / "target", started) - {CELL_CRATE}
+    kernel = session
+    compiled = compiled_in_session(session_dir(kernel)) - {CELL_CRATE}
     assert not compiled, f"wrong cells compiled dependencies: {sorted(compiled)}"
 
 

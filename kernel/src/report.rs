@@ -41,7 +41,22 @@ pub fn evcxr_error(error: evcxr::Error, cell: &str, rustc_errors: &[Value]) -> C
                 vars.join(", ")
             ),
         ),
-        other => CellError::new("Error", other.to_string()),
+        // evcxr's own refusals (a closure, or a value borrowing another, kept between cells)
+        // name the variable: point at it.
+        other => {
+            let message = other.to_string();
+            let marks = quoted_names(&message)
+                .find_map(|name| find_in_cell(name, cell))
+                .into_iter()
+                .collect();
+            let diagnostic = Diagnostic {
+                code: None,
+                message,
+                marks,
+                help: Vec::new(),
+            };
+            report(vec![diagnostic.for_learners()], cell)
+        }
     }
 }
 
@@ -61,6 +76,11 @@ fn compilation(errors: &[CompilationError], cell: &str, rustc_errors: &[Value]) 
             .filter_map(|e| Diagnostic::from_rustc(e, cell))
             .collect();
     }
+    report(diagnostics, cell)
+}
+
+/// The error of a cell that did not compile: the first diagnostic names it, all are shown.
+fn report(diagnostics: Vec<Diagnostic>, cell: &str) -> CellError {
     let Some(first) = diagnostics.first() else {
         return CellError::new("CompileError", "compilation failed");
     };
@@ -119,18 +139,37 @@ impl Diagnostic {
             // moves to the top of its crate: the name the message quotes shows where.
             marks.extend(quoted_names(&error.message()).find_map(|name| find_in_cell(name, cell)));
         }
-        let mut help = error.help();
-        help.extend(
-            quoted_names(&error.message())
-                .find_map(python_name_hint)
-                .map(str::to_owned),
-        );
         Diagnostic {
             code: error.code().map(str::to_owned),
             message: error.message(),
             marks,
-            help,
+            help: error.help(),
         }
+        .for_learners()
+    }
+
+    /// Array types by the names cells write, and a hint in the prelude's terms where the
+    /// mistake is a common one.
+    fn for_learners(mut self) -> Self {
+        // rustc puts the types of a mismatch in the labels: the hint reads them too.
+        let labels: Vec<&str> = self.marks.iter().map(|m| m.label.as_str()).collect();
+        let hint = quoted_names(&self.message)
+            .find_map(python_name_hint)
+            .or_else(|| mistake_hint(&format!("{} {}", self.message, labels.join(" "))));
+        if let Some(hint) = hint {
+            // rustc's list of every type that does implement the operation buries the remedy.
+            self.help
+                .retain(|help| !help.starts_with("the following other types implement trait"));
+            self.help.push(hint.to_owned());
+        }
+        self.message = array_type_names(&self.message);
+        for mark in &mut self.marks {
+            mark.label = array_type_names(&mark.label);
+        }
+        for help in &mut self.help {
+            *help = array_type_names(help);
+        }
+        self
     }
 
     /// From rustc's JSON: the primary span's line of generated code, found in the cell.
@@ -155,12 +194,15 @@ impl Diagnostic {
             .filter(|child| child["level"] == "help")
             .filter_map(|child| child["message"].as_str().map(str::to_owned))
             .collect();
-        Some(Diagnostic {
-            code: error["code"]["code"].as_str().map(str::to_owned),
-            message: error["message"].as_str()?.to_owned(),
-            marks: vec![mark],
-            help,
-        })
+        Some(
+            Diagnostic {
+                code: error["code"]["code"].as_str().map(str::to_owned),
+                message: error["message"].as_str()?.to_owned(),
+                marks: vec![mark],
+                help,
+            }
+            .for_learners(),
+        )
     }
 
     fn render(&self, lines: &[&str]) -> String {
@@ -226,6 +268,123 @@ fn python_name_hint(name: &str) -> Option<&'static str> {
     })
 }
 
+/// What to do about the mistakes rustc words in its own terms.
+fn mistake_hint(message: &str) -> Option<&'static str> {
+    const BY_PHRASE: [(&str, &str); 5] = [
+        (
+            "is a closure, which cannot be persisted",
+            "a closure lives only within its cell: for one to call later, write a function \
+             (`fn square(x: f64) -> f64 { x * x }`), which every later cell sees",
+        ),
+        (
+            "contains a reference with a non-static lifetime",
+            "a variable kept for later cells must own its data: `.to_owned()` copies a view \
+             (`a.row(0).to_owned()`), `.clone()` copies a value; or use the borrow within the \
+             cell",
+        ),
+        (
+            "can only be used on `Result`s, not `Option`s",
+            "this value is an `Option` (it may be absent): `.unwrap()` assumes it is there, \
+             `.ok_or(\"what was missing\")?` stops the cell with a message if not",
+        ),
+        (
+            "operator can only be used in",
+            "`?` needs the enclosing `fn` or closure to return a `Result`: declare \
+             `-> Result<T, Box<dyn std::error::Error>>` and end with `Ok(value)` (at a cell's \
+             top level `?` works as it is)",
+        ),
+        (
+            "but its trait bounds were not satisfied",
+            "the method is there, but not for this type (the notes say which trait is \
+             missing): for arrays, both sides of an operation need the same element type; for \
+             models, see whether a plain `forward(&x)` or `forward_t(&x, train)` is meant",
+        ),
+    ];
+    const NUMBER_TYPES: [&str; 8] = [
+        "{integer}",
+        "{float}",
+        "f64",
+        "f32",
+        "i32",
+        "i64",
+        "usize",
+        "u32",
+    ];
+    if let Some((_, hint)) = BY_PHRASE
+        .iter()
+        .find(|(phrase, _)| message.contains(phrase))
+    {
+        return Some(hint);
+    }
+    let mixes_numbers = NUMBER_TYPES.iter().filter(|t| message.contains(*t)).count() >= 2;
+    let about_types = message.starts_with("cannot ") || message.starts_with("mismatched types");
+    (mixes_numbers && about_types).then_some(
+        "Rust never converts numbers by itself: write float literals with a point (`2.0`), \
+         convert with `as` (`n as f64`, `x as f32`), and whole arrays with \
+         `.mapv(|v| v as f32)` (tensors are f32, arrays f64)",
+    )
+}
+
+/// `ArrayBase<OwnedRepr<f64>, Dim<[usize; 2]>>` as `Array2<f64>` (and views, dynamic
+/// dimensions), the names the prelude and ndarray's docs use.
+fn array_type_names(text: &str) -> String {
+    const OPEN: &str = "ArrayBase<";
+    let Some(start) = text.find(OPEN) else {
+        return text.to_owned();
+    };
+    let inner_start = start + OPEN.len();
+    let mut depth = 1;
+    let mut comma = None;
+    let mut end = None;
+    for (offset, c) in text[inner_start..].char_indices() {
+        match c {
+            '<' | '[' | '(' => depth += 1,
+            '>' | ']' | ')' => depth -= 1,
+            ',' if depth == 1 && comma.is_none() => comma = Some(inner_start + offset),
+            _ => {}
+        }
+        if depth == 0 {
+            end = Some(inner_start + offset);
+            break;
+        }
+    }
+    let (Some(comma), Some(end)) = (comma, end) else {
+        return text.to_owned();
+    };
+    let (data, dim) = (text[inner_start..comma].trim(), text[comma + 1..end].trim());
+    let rank = match dim
+        .strip_prefix("Dim<[usize; ")
+        .and_then(|d| d.strip_suffix("]>"))
+    {
+        Some(n) => n.to_owned(),
+        None if dim.contains("IxDynImpl") => "D".to_owned(),
+        None => return text.to_owned(),
+    };
+    let kind = |prefix: &str| data.strip_prefix(prefix).and_then(|d| d.strip_suffix('>'));
+    let (name, element) = if let Some(element) = kind("OwnedRepr<") {
+        ("Array", element)
+    } else if let Some(element) = kind("ViewRepr<&mut ") {
+        ("ArrayViewMut", element)
+    } else if let Some(element) = kind("ViewRepr<&") {
+        // A lifetime may precede the element: `&'a f64`.
+        let element = element
+            .strip_prefix('\'')
+            .and_then(|e| e.split_once(' ').map(|(_, rest)| rest))
+            .unwrap_or(element);
+        ("ArrayView", element)
+    } else {
+        return text.to_owned();
+    };
+    let prefix = text[..start]
+        .strip_suffix("ndarray::")
+        .unwrap_or(&text[..start]);
+    format!(
+        "{prefix}{name}{rank}<{}>{}",
+        array_type_names(element),
+        array_type_names(&text[end + 1..])
+    )
+}
+
 /// The `quoted` names of a message, in order.
 fn quoted_names(message: &str) -> impl Iterator<Item = &str> {
     message
@@ -255,15 +414,22 @@ fn find_in_cell(snippet: &str, cell: &str) -> Option<Mark> {
 
 /// A panic in user or prelude code: the session survives, so does every earlier variable.
 pub fn panic(panic: &PanicReport, generated: &str, cell: &str) -> CellError {
-    let in_cell = panic
-        .file
-        .ends_with("src/lib.rs")
+    // The cell crate's source is `src/lib.rs` as cargo names it, relative; a library's path
+    // is absolute. Functions marked `#[track_caller]` (ndarray's operators, the prelude's
+    // argument checks) report their caller's place, so their panics land in the cell too.
+    let raised_in_cell = panic.file.trim_start_matches("./") == "src/lib.rs";
+    let in_cell = raised_in_cell
         .then(|| locate_in_cell(generated, panic.line, panic.column, cell))
         .flatten();
     let location = match in_cell {
         Some((line, column)) => format!("cell:{line}:{column}"),
-        None if panic.file.ends_with("src/lib.rs") => "this cell".to_owned(),
-        None => format!("{}:{}:{}", panic.file, panic.line, panic.column),
+        None if raised_in_cell => "this cell".to_owned(),
+        None => format!(
+            "{}:{}:{}",
+            short_path(&panic.file),
+            panic.line,
+            panic.column
+        ),
     };
     let ename = if panic.interrupted {
         "Interrupted"
@@ -285,6 +451,14 @@ pub fn panic(panic: &PanicReport, generated: &str, cell: &str) -> CellError {
         "Variables defined before this cell are kept.".to_owned(),
     ]);
     error
+}
+
+/// A library's source path from its crate folder on (`ndarray-0.17.2/src/...`): the cargo
+/// registry's prefix says nothing to a reader.
+fn short_path(file: &str) -> &str {
+    file.split_once("/registry/src/")
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .map_or(file, |(_, crate_path)| crate_path)
 }
 
 /// A `?` in the cell returned an error; evcxr has printed it on stderr, above, and `message`
@@ -415,6 +589,11 @@ fn locate_in_cell(
     cell: &str,
 ) -> Option<(usize, usize)> {
     let generated_line = generated.lines().nth(line.checked_sub(1)?)?;
+    if generated_line.trim() == "(" {
+        // A final expression, which evcxr wraps as `(`, the expression, `).evcxr_display();`:
+        // a panic located at the whole expression is at its first line.
+        return locate_line_in_cell(generated.lines().nth(line)?, 1, cell);
+    }
     locate_line_in_cell(generated_line, column, cell)
 }
 
@@ -466,6 +645,25 @@ mod tests {
             locate_in_cell(generated, 2, 1, "let v: Vec<i32> = vec![]; v[3]"),
             Some((1, 27))
         );
+        // An operator with `#[track_caller]` (ndarray's) reports the whole wrapped expression.
+        let generated = "let b = 1;\n(\n&a + &b\n).evcxr_display();";
+        assert_eq!(
+            locate_in_cell(generated, 2, 1, "let b = 1;\n&a + &b"),
+            Some((2, 1))
+        );
+    }
+
+    #[test]
+    fn a_library_location_is_shown_from_its_crate_folder() {
+        let registry = "/home/u/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f";
+        assert_eq!(
+            short_path(&format!("{registry}/candle-core-0.11.1/src/tensor.rs")),
+            "candle-core-0.11.1/src/tensor.rs"
+        );
+        assert_eq!(
+            short_path("/work/prelude/src/data.rs"),
+            "/work/prelude/src/data.rs"
+        );
     }
 
     #[test]
@@ -480,6 +678,36 @@ mod tests {
                 .is_some_and(|h| h.contains("ndarray"))
         );
         assert_eq!(hint("cannot find value `alpha` in this scope"), None);
+    }
+
+    #[test]
+    fn array_types_get_the_names_cells_write() {
+        assert_eq!(
+            array_type_names("expected `ArrayBase<OwnedRepr<f64>, Dim<[usize; 1]>>`, found `ndarray::ArrayBase<OwnedRepr<f64>, Dim<[usize; 2]>>`"),
+            "expected `Array1<f64>`, found `Array2<f64>`"
+        );
+        assert_eq!(
+            array_type_names("`ArrayBase<ViewRepr<&'a f32>, Dim<IxDynImpl>>` and `ArrayBase<ViewRepr<&mut i64>, Dim<[usize; 3]>>`"),
+            "`ArrayViewD<f32>` and `ArrayViewMut3<i64>`"
+        );
+        let unknown = "`ArrayBase<CowRepr<'_, f64>, Dim<[usize; 2]>>`";
+        assert_eq!(array_type_names(unknown), unknown);
+    }
+
+    #[test]
+    fn common_mistakes_get_a_hint_in_the_preludes_terms() {
+        let hint = |m: &str| mistake_hint(m).unwrap_or_default();
+        assert!(hint("cannot multiply `{float}` by `{integer}`").contains("`2.0`"));
+        assert!(hint("mismatched types: expected `f32`, found `f64`").contains("as f32"));
+        assert!(hint("the `?` operator can only be used on `Result`s, not `Option`s, in a function that returns `Result`").contains("ok_or"));
+        assert!(hint(
+            "the `?` operator can only be used in a closure that returns `Result` or `Option`"
+        )
+        .contains("Box<dyn std::error::Error>"));
+        assert!(
+            hint("The variable `f` is a closure, which cannot be persisted.").contains("fn square")
+        );
+        assert_eq!(mistake_hint("cannot find value `x` in this scope"), None);
     }
 
     #[test]

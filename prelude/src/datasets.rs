@@ -6,14 +6,10 @@
 
 use std::f64::consts::PI;
 
+use crate::display::{escape, MimeBundle, Render};
+use crate::random::{self, RandomState};
 use ndarray::{Array1, Array2, Array3, Axis};
 use polars::prelude::{Column, DataFrame};
-use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
-use rand_distr::{Distribution, Normal};
-
-use crate::display::{escape, MimeBundle, Render};
 
 /// A dataset as scikit-learn's loaders return it: samples in the rows of `data`, one
 /// `target` per sample, and names for both.
@@ -205,35 +201,51 @@ fn load(name: &str, csv: &str) -> Dataset {
 }
 
 /// Two interleaving half circles, as `make_moons(n_samples, noise=noise, random_state=seed)`:
-/// the outer moon is class 0, the inner one class 1; samples are shuffled. Same algorithm as
-/// scikit-learn, not the same random numbers.
+/// the outer moon is class 0, the inner one class 1; samples are shuffled. The same rows as
+/// scikit-learn's for the same seed.
 pub fn make_moons(n_samples: usize, noise: f64, seed: u64) -> (Array2<f64>, Array1<f64>) {
     let outer = n_samples / 2;
     let inner = n_samples - outer;
-    let arc = |count: usize, i: usize| {
-        if count > 1 {
-            PI * i as f64 / (count - 1) as f64
-        } else {
-            0.0
-        }
-    };
-    let mut samples: Vec<([f64; 2], f64)> = (0..outer)
-        .map(|i| ([arc(outer, i).cos(), arc(outer, i).sin()], 0.0))
-        .chain((0..inner).map(|i| ([1.0 - arc(inner, i).cos(), 0.5 - arc(inner, i).sin()], 1.0)))
+    let mut x = Array2::zeros((n_samples, 2));
+    for (i, angle) in linspace(0.0, PI, outer).into_iter().enumerate() {
+        x.row_mut(i)
+            .assign(&ndarray::array![angle.cos(), angle.sin()]);
+    }
+    for (i, angle) in linspace(0.0, PI, inner).into_iter().enumerate() {
+        x.row_mut(outer + i)
+            .assign(&ndarray::array![1.0 - angle.cos(), 1.0 - angle.sin() - 0.5]);
+    }
+    let y = (0..n_samples)
+        .map(|i| f64::from(u8::from(i >= outer)))
         .collect();
-    let mut generator = StdRng::seed_from_u64(seed);
-    samples.shuffle(&mut generator);
-    let jitter = Normal::new(0.0, noise.max(0.0)).expect("noise >= 0");
-    let x = Array2::from_shape_fn((n_samples, 2), |(i, j)| {
-        samples[i].0[j] + jitter.sample(&mut generator)
-    });
-    let y = samples.iter().map(|s| s.1).collect();
-    (x, y)
+    random::with_random_state(Some(seed), |generator| {
+        let (mut x, y) = shuffled(x, y, generator);
+        if noise > 0.0 {
+            x.iter_mut()
+                .for_each(|value| *value += generator.normal(0.0, noise));
+        }
+        (x, y)
+    })
+}
+
+/// `np.linspace(start, stop, n)`, computed as NumPy does (`i * step + start`, the last
+/// point exactly `stop`), so that generated points match to the bit.
+fn linspace(start: f64, stop: f64, n: usize) -> Vec<f64> {
+    let step = (stop - start) / n.saturating_sub(1) as f64;
+    (0..n)
+        .map(|i| match i {
+            0 => start,
+            i if i == n - 1 => stop,
+            i => i as f64 * step + start,
+        })
+        .collect()
 }
 
 /// Gaussian blobs, as `make_blobs(n_samples, n_features, centers, cluster_std, random_state)`:
 /// centres drawn uniformly from the box (-10, 10) in every feature, samples split evenly
-/// among them and shuffled.
+/// among them (the first `n_samples % centers` one more) and shuffled. The same rows as
+/// scikit-learn's for the same seed.
+#[track_caller]
 pub fn make_blobs(
     n_samples: usize,
     n_features: usize,
@@ -242,19 +254,20 @@ pub fn make_blobs(
     seed: u64,
 ) -> (Array2<f64>, Array1<f64>) {
     assert!(centers > 0, "make_blobs: centers must be at least 1");
-    let mut generator = StdRng::seed_from_u64(seed);
-    let centres = Array2::from_shape_simple_fn((centers, n_features), || {
-        generator.random_range(-10.0..10.0)
-    });
-    let mut labels: Vec<usize> = (0..n_samples)
-        .map(|i| i * centers / n_samples.max(1))
-        .collect();
-    labels.shuffle(&mut generator);
-    let spread = Normal::new(0.0, cluster_std).expect("cluster_std >= 0");
-    let x = Array2::from_shape_fn((n_samples, n_features), |(i, j)| {
-        centres[[labels[i], j]] + spread.sample(&mut generator)
-    });
-    (x, labels.into_iter().map(|l| l as f64).collect())
+    random::with_random_state(Some(seed), |generator| {
+        let centres =
+            Array2::from_shape_simple_fn((centers, n_features), || generator.uniform(-10.0, 10.0));
+        let labels: Array1<f64> = (0..centers)
+            .flat_map(|c| {
+                let count = n_samples / centers + usize::from(c < n_samples % centers);
+                std::iter::repeat_n(c as f64, count)
+            })
+            .collect();
+        let x = Array2::from_shape_fn((n_samples, n_features), |(i, j)| {
+            generator.normal(centres[[labels[i] as usize, j]], cluster_std)
+        });
+        shuffled(x, labels, generator)
+    })
 }
 
 /// The parameters of [`make_classification`], with scikit-learn's defaults:
@@ -295,8 +308,9 @@ impl Default for MakeClassification {
 /// A classification problem built as scikit-learn builds it: Gaussian clusters on vertices
 /// of a hypercube in the informative features, each cluster stretched by a random linear
 /// map; redundant features are random linear combinations of the informative ones, repeated
-/// ones copies, the rest noise; samples and features shuffled. Same algorithm as
-/// scikit-learn, not the same random numbers.
+/// ones copies, the rest noise; a share `flip_y` of labels redrawn; samples and features
+/// shuffled. The same rows as scikit-learn's for the same seed.
+#[track_caller]
 pub fn make_classification(options: MakeClassification) -> (Array2<f64>, Array1<f64>) {
     let MakeClassification {
         n_samples,
@@ -305,76 +319,153 @@ pub fn make_classification(options: MakeClassification) -> (Array2<f64>, Array1<
         n_redundant,
         n_repeated,
         n_classes,
-        ..
+        n_clusters_per_class,
+        flip_y,
+        class_sep,
+        seed,
     } = options;
-    let clusters = n_classes * options.n_clusters_per_class;
+    let clusters = n_classes * n_clusters_per_class;
     assert!(
         n_informative + n_redundant + n_repeated <= n_features,
         "make_classification: n_informative + n_redundant + n_repeated ({}) must not exceed n_features ({n_features})",
         n_informative + n_redundant + n_repeated
     );
     assert!(
-        n_informative < 64 && clusters <= 1 << n_informative,
+        (clusters as f64).log2() <= n_informative as f64,
         "make_classification: n_classes * n_clusters_per_class ({clusters}) must be at most \
          2^n_informative (n_informative = {n_informative})"
     );
-    let mut generator = StdRng::seed_from_u64(options.seed);
-    let gaussian = Normal::new(0.0, 1.0).expect("valid");
-
-    // Distinct hypercube vertices, one per cluster.
-    let mut vertices: Vec<u64> = Vec::with_capacity(clusters);
-    while vertices.len() < clusters {
-        let vertex = generator.random::<u64>() & ((1u64 << n_informative) - 1);
-        if !vertices.contains(&vertex) {
-            vertices.push(vertex);
-        }
-    }
-    let mut x = Array2::<f64>::zeros((n_samples, n_features));
-    let mut y = Array1::<f64>::zeros(n_samples);
-    let mut start = 0;
-    for (k, vertex) in vertices.iter().enumerate() {
-        let count = n_samples / clusters + usize::from(k < n_samples % clusters);
-        let stretch = Array2::from_shape_simple_fn((n_informative, n_informative), || {
-            2.0 * generator.random::<f64>() - 1.0
-        });
-        let points = Array2::from_shape_simple_fn((count, n_informative), || {
-            gaussian.sample(&mut generator)
+    // Cluster sizes as scikit-learn computes them (in floating point), the rest dealt out.
+    let mut sizes: Vec<usize> = (0..clusters)
+        .map(|_| {
+            (n_samples as f64 * (1.0 / n_classes as f64) / n_clusters_per_class as f64) as usize
         })
-        .dot(&stretch);
-        for (row, point) in points.outer_iter().enumerate() {
-            for (j, value) in point.iter().enumerate() {
-                let side = if vertex >> j & 1 == 1 { 1.0 } else { -1.0 };
-                x[[start + row, j]] = value + side * options.class_sep;
+        .collect();
+    let dealt: usize = sizes.iter().sum();
+    for i in 0..n_samples - dealt {
+        sizes[i % clusters] += 1;
+    }
+    random::with_random_state(Some(seed), |generator| {
+        let vertices = hypercube(clusters, n_informative, generator);
+        let mut x = Array2::<f64>::zeros((n_samples, n_features));
+        let mut y = Array1::<f64>::zeros(n_samples);
+        let mut informative = standard_normal((n_samples, n_informative), generator);
+        let mut start = 0;
+        for (k, (vertex, &size)) in vertices.outer_iter().zip(&sizes).enumerate() {
+            let rows = ndarray::s![start..start + size, ..];
+            let stretch = 2.0 * standard_uniform((n_informative, n_informative), generator) - 1.0;
+            let centroid = vertex.mapv(|bit| bit * 2.0 * class_sep - class_sep);
+            let cluster = informative.slice(rows).dot(&stretch) + &centroid;
+            informative.slice_mut(rows).assign(&cluster);
+            y.slice_mut(ndarray::s![start..start + size])
+                .fill((k % n_classes) as f64);
+            start += size;
+        }
+        x.slice_mut(ndarray::s![.., ..n_informative])
+            .assign(&informative);
+        if n_redundant > 0 {
+            let mixing = 2.0 * standard_uniform((n_informative, n_redundant), generator) - 1.0;
+            x.slice_mut(ndarray::s![.., n_informative..n_informative + n_redundant])
+                .assign(&informative.dot(&mixing));
+        }
+        let useful = n_informative + n_redundant;
+        if n_repeated > 0 {
+            let sources = standard_uniform(n_repeated, generator)
+                .mapv(|u| ((useful as f64 - 1.0) * u + 0.5) as usize);
+            for (j, &source) in sources.iter().enumerate() {
+                let copy = x.column(source).to_owned();
+                x.column_mut(useful + j).assign(&copy);
             }
-            y[start + row] = (k % n_classes) as f64;
         }
-        start += count;
-    }
-    let informative = x.slice(ndarray::s![.., ..n_informative]).to_owned();
-    let mixing = Array2::from_shape_simple_fn((n_informative, n_redundant), || {
-        2.0 * generator.random::<f64>() - 1.0
-    });
-    x.slice_mut(ndarray::s![.., n_informative..n_informative + n_redundant])
-        .assign(&informative.dot(&mixing));
-    let useful = n_informative + n_redundant;
-    for j in useful..useful + n_repeated {
-        let source = generator.random_range(0..useful.max(1));
-        let copy = x.column(source).to_owned();
-        x.column_mut(j).assign(&copy);
-    }
-    for j in useful + n_repeated..n_features {
-        for i in 0..n_samples {
-            x[[i, j]] = gaussian.sample(&mut generator);
+        let noise_features = n_features - useful - n_repeated;
+        if noise_features > 0 {
+            x.slice_mut(ndarray::s![.., n_features - noise_features..])
+                .assign(&standard_normal((n_samples, noise_features), generator));
         }
-    }
-    for label in y.iter_mut() {
-        if generator.random::<f64>() < options.flip_y {
-            *label = generator.random_range(0..n_classes) as f64;
+        if flip_y >= 0.0 {
+            let flipped: Vec<usize> = standard_uniform(n_samples, generator)
+                .iter()
+                .enumerate()
+                .filter(|(_, u)| **u < flip_y)
+                .map(|(i, _)| i)
+                .collect();
+            for i in flipped {
+                y[i] = generator.randint(0, n_classes as i64) as f64;
+            }
         }
+        let (x, y) = shuffled(x, y, generator);
+        let features = generator.permutation(n_features);
+        (x.select(Axis(1), &features), y)
+    })
+}
+
+/// `count` distinct vertices of the `dimensions`-cube as rows of 0s and 1s, as
+/// scikit-learn's `_generate_hypercube` draws them.
+fn hypercube(count: usize, dimensions: usize, generator: &mut RandomState) -> Array2<f64> {
+    if dimensions > 30 {
+        let extra = Array2::from_shape_simple_fn((count, dimensions - 30), || {
+            generator.randint(0, 2) as f64
+        });
+        let rest = hypercube(count, 30, generator);
+        return ndarray::concatenate![Axis(1), extra, rest];
     }
-    let mut features: Vec<usize> = (0..n_features).collect();
-    features.shuffle(&mut generator);
-    shuffled(x.select(Axis(1), &features), y, &mut generator)
+    let numbers = sample_without_replacement(1 << dimensions, count, generator);
+    // Column j is bit `dimensions - 1 - j`: the number's binary digits, most significant first.
+    Array2::from_shape_fn((count, dimensions), |(i, j)| {
+        (numbers[i] >> (dimensions - 1 - j) & 1) as f64
+    })
+}
+
+/// scikit-learn's `sample_without_replacement(population, count)` with its automatic choice
+/// among a permutation, tracking selection and reservoir sampling (which draw differently).
+fn sample_without_replacement(
+    population: usize,
+    count: usize,
+    generator: &mut RandomState,
+) -> Vec<usize> {
+    let ratio = if population == 0 {
+        1.0
+    } else {
+        count as f64 / population as f64
+    };
+    if ratio > 0.01 && ratio < 0.99 {
+        let mut order = generator.permutation(population);
+        order.truncate(count);
+        order
+    } else if ratio < 0.2 {
+        let mut chosen = std::collections::HashSet::new();
+        (0..count)
+            .map(|_| loop {
+                let pick = generator.randint(0, population as i64) as usize;
+                if chosen.insert(pick) {
+                    break pick;
+                }
+            })
+            .collect()
+    } else {
+        let mut out: Vec<usize> = (0..count).collect();
+        for i in count..population {
+            let j = generator.randint(0, i as i64 + 1) as usize;
+            if j < count {
+                out[j] = i;
+            }
+        }
+        out
+    }
+}
+
+fn standard_normal<D: ndarray::Dimension>(
+    shape: impl ndarray::ShapeBuilder<Dim = D>,
+    generator: &mut RandomState,
+) -> ndarray::Array<f64, D> {
+    ndarray::Array::from_shape_simple_fn(shape, || generator.standard_normal())
+}
+
+fn standard_uniform<D: ndarray::Dimension>(
+    shape: impl ndarray::ShapeBuilder<Dim = D>,
+    generator: &mut RandomState,
+) -> ndarray::Array<f64, D> {
+    ndarray::Array::from_shape_simple_fn(shape, || generator.random_sample())
 }
 
 /// The parameters of [`make_regression`], with scikit-learn's defaults.
@@ -405,44 +496,44 @@ impl Default for MakeRegression {
 /// A linear regression problem as scikit-learn builds it: standard normal features, a target
 /// `X · coef + bias + noise` where `n_informative` coefficients are drawn from U(0, 100) and
 /// the rest are 0 (all of them when `n_informative` exceeds `n_features`, as scikit-learn).
-/// Returns `(x, y, coef)`; samples and features shuffled.
+/// Returns `(x, y, coef)`; samples and features shuffled. The same rows as scikit-learn's
+/// `make_regression(..., coef=True)` for the same seed.
 pub fn make_regression(options: MakeRegression) -> (Array2<f64>, Array1<f64>, Array1<f64>) {
     let MakeRegression {
         n_samples,
         n_features,
+        bias,
+        noise,
+        seed,
         ..
     } = options;
     let n_informative = options.n_informative.min(n_features);
-    let mut generator = StdRng::seed_from_u64(options.seed);
-    let gaussian = Normal::new(0.0, 1.0).expect("valid");
-    let x =
-        Array2::from_shape_simple_fn((n_samples, n_features), || gaussian.sample(&mut generator));
-    let coef = Array1::from_shape_fn(n_features, |j| {
-        if j < n_informative {
-            100.0 * generator.random::<f64>()
-        } else {
-            0.0
+    random::with_random_state(Some(seed), |generator| {
+        let x = standard_normal((n_samples, n_features), generator);
+        let mut coef = Array1::zeros(n_features);
+        coef.slice_mut(ndarray::s![..n_informative])
+            .assign(&(100.0 * standard_uniform(n_informative, generator)));
+        let mut y = x.dot(&coef) + bias;
+        if noise > 0.0 {
+            y.iter_mut()
+                .for_each(|value| *value += generator.normal(0.0, noise));
         }
-    });
-    let y = x.dot(&coef)
-        + options.bias
-        + Array1::from_shape_simple_fn(n_samples, || {
-            options.noise * gaussian.sample(&mut generator)
-        });
-    // Shuffle features with their coefficients, then samples with their targets.
-    let mut features: Vec<usize> = (0..n_features).collect();
-    features.shuffle(&mut generator);
-    let (x, coef) = (
-        x.select(Axis(1), &features),
-        coef.select(Axis(0), &features),
-    );
-    let (x, y) = shuffled(x, y, &mut generator);
-    (x, y, coef)
+        let (x, y) = shuffled(x, y, generator);
+        let features = generator.permutation(n_features);
+        (
+            x.select(Axis(1), &features),
+            y,
+            coef.select(Axis(0), &features),
+        )
+    })
 }
 
-/// Samples (rows and their targets) in a random order.
-fn shuffled(x: Array2<f64>, y: Array1<f64>, generator: &mut StdRng) -> (Array2<f64>, Array1<f64>) {
-    let mut order: Vec<usize> = (0..x.nrows()).collect();
-    order.shuffle(generator);
+/// Samples (rows and their targets) in a random order, as scikit-learn's `utils.shuffle`.
+fn shuffled(
+    x: Array2<f64>,
+    y: Array1<f64>,
+    generator: &mut RandomState,
+) -> (Array2<f64>, Array1<f64>) {
+    let order = generator.permutation(x.nrows());
     (x.select(Axis(0), &order), y.select(Axis(0), &order))
 }

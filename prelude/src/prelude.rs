@@ -22,13 +22,14 @@ pub use crate::display::{
     clear_output, display, DisplayHandle, Html, Latex, Markdown, MimeBundle, Png, Render, Svg,
 };
 pub use crate::learn::{
-    cross_val_score, train_test_split, ColumnTransformer, DecisionTreeClassifier,
-    DecisionTreeRegressor, Distribution, Estimator, Fitted, FunctionTransformer, GaussianNb,
-    GridSearchCV, HistGradientBoostingClassifier, HistGradientBoostingRegressor, KFold, KMeans,
-    KNeighborsClassifier, KNeighborsRegressor, Lasso, LearnError, LinearRegression,
-    LogisticRegression, MinMaxScaler, OneHotEncoder, OrdinalEncoder, Param, Pca, Pipeline,
-    PolynomialFeatures, RandomForestClassifier, RandomForestRegressor, RandomizedSearchCV, Ridge,
-    RobustScaler, SimpleImputer, Split, StandardScaler, StratifiedKFold, Svc, Transform,
+    cross_val_score, permutation_importance, train_test_split, ColumnTransformer,
+    DecisionTreeClassifier, DecisionTreeRegressor, Distribution, Estimator, Fitted,
+    FunctionTransformer, GaussianNb, GridSearchCV, HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor, KFold, KMeans, KNeighborsClassifier, KNeighborsRegressor, Lasso,
+    LearnError, LinearRegression, LogisticRegression, MinMaxScaler, OneHotEncoder, OrdinalEncoder,
+    Param, Pca, Pipeline, PolynomialFeatures, RandomForestClassifier, RandomForestRegressor,
+    RandomizedSearchCV, Ridge, RobustScaler, SimpleImputer, Split, StandardScaler, StratifiedKFold,
+    Svc, Transform,
 };
 pub use crate::metrics::{self, Average};
 pub use crate::nn::optim::Optimizer;

@@ -39,10 +39,12 @@ where
     S: Data<Elem = A>,
     D: Dimension,
 {
+    #[track_caller]
     fn argmax(&self) -> usize {
         extreme(self.iter(), Ordering::Greater).expect("argmax of an empty array")
     }
 
+    #[track_caller]
     fn argmin(&self) -> usize {
         extreme(self.iter(), Ordering::Less).expect("argmin of an empty array")
     }
@@ -65,6 +67,7 @@ where
         })
     }
 
+    #[track_caller]
     fn masked_select<M: Data<Elem = bool>>(&self, mask: &ArrayBase<M, D>) -> Array1<A> {
         check_mask_shape(self.shape(), mask.shape());
         self.iter()
@@ -81,6 +84,7 @@ where
     S: DataMut<Elem = A>,
     D: Dimension,
 {
+    #[track_caller]
     fn masked_fill<M: Data<Elem = bool>>(&mut self, mask: &ArrayBase<M, D>, value: A) {
         check_mask_shape(self.shape(), mask.shape());
         Zip::from(self).and(mask).for_each(|element, &fill| {
@@ -109,6 +113,7 @@ fn extreme<'a, A: PartialOrd + 'a>(
     best.map(|(index, _)| index)
 }
 
+#[track_caller]
 fn check_mask_shape(array: &[usize], mask: &[usize]) {
     assert!(
         array == mask,

@@ -202,6 +202,8 @@ struct Node {
     left: usize,
     right: usize,
     value: f64,
+    /// The loss reduction this split bought (0 for a leaf): feature importances sum it.
+    gain: f64,
 }
 
 impl Node {
@@ -213,6 +215,7 @@ impl Node {
         left: 0,
         right: 0,
         value: 0.0,
+        gain: 0.0,
     };
 }
 
@@ -325,6 +328,7 @@ impl Tree {
                 left: left_id,
                 right: right_id,
                 value: 0.0,
+                gain: split.gain,
             };
             for (rows, hist, id) in [
                 (left_rows, left_hist, left_id),
@@ -520,7 +524,7 @@ macro_rules! hist_gradient_boosting {
                     seed: seed_for(self.random_state),
                 };
                 let (binner, baseline, trees, validation_loss) = boosting.run(&x, &targets);
-                Ok(FittedHistGradientBoosting { model: Box::new(self.clone()), binner, baseline, trees, loss, classes, validation_loss })
+                Ok(FittedHistGradientBoosting { model: Box::new(self.clone()), feature_importances: gain_importances(&trees, binner.thresholds.len()), binner, baseline, trees, loss, classes, validation_loss })
             }
         }
     };
@@ -627,6 +631,24 @@ pub struct FittedHistGradientBoosting {
     pub classes: Vec<f64>,
     /// The held-out loss after each iteration when early stopping was on.
     pub validation_loss: Vec<f64>,
+    /// Each feature's share of the loss reduction its splits bought over all trees, summing
+    /// to 1 (LightGBM's and XGBoost's "gain" importance: scikit-learn's histogram boosting
+    /// has none, and points to `permutation_importance`, also here).
+    pub feature_importances: Array1<f64>,
+}
+
+fn gain_importances(trees: &Trees, n_features: usize) -> Array1<f64> {
+    let mut importances = Array1::<f64>::zeros(n_features);
+    for node in trees.iter().flatten().flat_map(|tree| &tree.nodes) {
+        if node.feature != usize::MAX {
+            importances[node.feature] += node.gain;
+        }
+    }
+    let total = importances.sum();
+    if total > 0.0 {
+        importances /= total;
+    }
+    importances
 }
 
 impl FittedHistGradientBoosting {

@@ -26,6 +26,7 @@ mod cluster;
 mod compose;
 mod decomposition;
 mod forest;
+mod inspection;
 mod linear_model;
 mod model_selection;
 mod naive_bayes;
@@ -42,6 +43,7 @@ pub use cluster::{FittedKMeans, KMeans};
 pub use compose::{ColumnTransformer, ColumnTransformerBuilder, FittedColumnTransformer};
 pub use decomposition::{FittedPca, Pca};
 pub use forest::{FittedRandomForest, RandomForestClassifier, RandomForestRegressor};
+pub use inspection::{permutation_importance, PermutationImportance};
 pub use linear_model::{
     FittedLinearModel, FittedLogisticRegression, Lasso, LinearRegression, LogisticRegression, Ridge,
 };

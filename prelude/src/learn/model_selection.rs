@@ -16,6 +16,7 @@ use super::{
 };
 use crate::display::{escape, MimeBundle, Render};
 use crate::metrics::{self, Average};
+use crate::random::{self, RandomState};
 use crate::runtime::check_interrupt;
 
 /// How `train_test_split` splits: `Split { test_size: 0.2, stratify: true, ..Default::default() }`.
@@ -26,7 +27,7 @@ pub struct Split {
     pub shuffle: bool,
     /// Keep each class's share the same in both parts (y holds class labels).
     pub stratify: bool,
-    /// `None`: drawn from the global `random::seed`.
+    /// `None`: the global generator (`random::seed`), as scikit-learn uses `np.random`'s.
     pub random_state: Option<u64>,
 }
 
@@ -94,7 +95,8 @@ pub fn train_test_split<X: Rows>(
     ))
 }
 
-/// Train and test row indices, as scikit-learn sizes them: `ceil(test_size · n)` test rows.
+/// Train and test row indices, the ones scikit-learn's `train_test_split` picks for the same
+/// `random_state` (a `ShuffleSplit`, or a `StratifiedShuffleSplit` when stratifying).
 fn split_indices(y: ArrayView1<f64>, split: &Split) -> Result<(Vec<usize>, Vec<usize>)> {
     let n = y.len();
     require(
@@ -110,32 +112,38 @@ fn split_indices(y: ArrayView1<f64>, split: &Split) -> Result<(Vec<usize>, Vec<u
             "train_test_split: {n} samples cannot give both parts a sample"
         )));
     }
-    let mut rng = StdRng::seed_from_u64(seed_for(split.random_state));
-    if !split.stratify {
-        let mut order: Vec<usize> = (0..n).collect();
-        if split.shuffle {
-            order.shuffle(&mut rng);
-        }
-        let test = order[n - n_test..].to_vec();
-        order.truncate(n - n_test);
-        return Ok((order, test));
+    let n_train = n - n_test;
+    if !split.shuffle {
+        require(
+            !split.stratify,
+            "train_test_split",
+            "shuffle",
+            "true when stratifying",
+            false,
+        )?;
+        return Ok(((0..n_train).collect(), (n_train..n).collect()));
     }
-    require(
-        split.shuffle,
-        "train_test_split",
-        "shuffle",
-        "true when stratifying",
-        false,
-    )?;
+    random::with_random_state(split.random_state, |rng| {
+        if split.stratify {
+            stratified_indices(y, n_train, n_test, rng)
+        } else {
+            let order = rng.permutation(n);
+            Ok((order[n_test..].to_vec(), order[..n_test].to_vec()))
+        }
+    })
+}
+
+/// scikit-learn's `StratifiedShuffleSplit`: each class gives its share of both parts (the
+/// most likely counts, ties broken at random), its rows drawn by a permutation.
+fn stratified_indices(
+    y: ArrayView1<f64>,
+    n_train: usize,
+    n_test: usize,
+    rng: &mut RandomState,
+) -> Result<(Vec<usize>, Vec<usize>)> {
     let (classes, index) = encode_classes(y);
-    // Each class gives its share of the test rows, rounded down, then the classes with the
-    // largest remainders give one more until the count is reached.
     let members: Vec<Vec<usize>> = (0..classes.len())
-        .map(|c| {
-            let mut rows: Vec<usize> = (0..n).filter(|&i| index[i] == c).collect();
-            rows.shuffle(&mut rng);
-            rows
-        })
+        .map(|c| (0..y.len()).filter(|&i| index[i] == c).collect())
         .collect();
     if let Some(c) = members.iter().position(|m| m.len() < 2) {
         return Err(LearnError::data(format!(
@@ -143,30 +151,65 @@ fn split_indices(y: ArrayView1<f64>, split: &Split) -> Result<(Vec<usize>, Vec<u
             classes[c]
         )));
     }
-    let exact: Vec<f64> = members
+    if n_train.min(n_test) < classes.len() {
+        return Err(LearnError::data(format!(
+            "train_test_split: {n_train} train and {n_test} test samples cannot hold each of \
+             the {} classes",
+            classes.len()
+        )));
+    }
+    let counts: Vec<usize> = members.iter().map(Vec::len).collect();
+    let train_counts = approximate_mode(&counts, n_train, rng);
+    let remaining: Vec<usize> = counts
         .iter()
-        .map(|m| m.len() as f64 * n_test as f64 / n as f64)
+        .zip(&train_counts)
+        .map(|(c, t)| c - t)
         .collect();
-    let mut take: Vec<usize> = exact.iter().map(|e| e.floor() as usize).collect();
-    let mut by_remainder: Vec<usize> = (0..classes.len()).collect();
-    by_remainder
-        .sort_by(|&a, &b| (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor())));
-    for &c in by_remainder.iter().cycle().take(classes.len() * 2) {
-        if take.iter().sum::<usize>() >= n_test {
+    let test_counts = approximate_mode(&remaining, n_test, rng);
+    let (mut train, mut test) = (Vec::new(), Vec::new());
+    for (rows, (&n_train, &n_test)) in members.iter().zip(train_counts.iter().zip(&test_counts)) {
+        let drawn: Vec<usize> = rng
+            .permutation(rows.len())
+            .iter()
+            .map(|&i| rows[i])
+            .collect();
+        train.extend_from_slice(&drawn[..n_train]);
+        test.extend_from_slice(&drawn[n_train..n_train + n_test]);
+    }
+    rng.shuffle(&mut train);
+    rng.shuffle(&mut test);
+    Ok((train, test))
+}
+
+/// How many of `n_draws` each class gives: the floor of its share, then one more for the
+/// classes with the largest remainders (ties drawn at random), as scikit-learn's
+/// `_approximate_mode`.
+fn approximate_mode(counts: &[usize], n_draws: usize, rng: &mut RandomState) -> Vec<usize> {
+    let total: usize = counts.iter().sum();
+    let exact: Vec<f64> = counts
+        .iter()
+        .map(|&c| c as f64 / total as f64 * n_draws as f64)
+        .collect();
+    let mut taken: Vec<usize> = exact.iter().map(|e| e.floor() as usize).collect();
+    let mut missing = n_draws.saturating_sub(taken.iter().sum());
+    let remainder: Vec<f64> = exact.iter().map(|e| e - e.floor()).collect();
+    let mut levels = remainder.clone();
+    levels.sort_by(|a, b| b.total_cmp(a));
+    levels.dedup();
+    for level in levels {
+        if missing == 0 {
             break;
         }
-        if take[c] + 1 < members[c].len() {
-            take[c] += 1;
+        let tied: Vec<usize> = (0..counts.len())
+            .filter(|&c| remainder[c] == level)
+            .collect();
+        let now = tied.len().min(missing);
+        for pick in rng.choice(tied.len(), now, false) {
+            taken[tied[pick]] += 1;
         }
+        missing -= now;
     }
-    let (mut train, mut test) = (Vec::new(), Vec::new());
-    for (rows, &count) in members.iter().zip(&take) {
-        test.extend_from_slice(&rows[..count]);
-        train.extend_from_slice(&rows[count..]);
-    }
-    train.shuffle(&mut rng);
-    test.shuffle(&mut rng);
-    Ok((train, test))
+    taken
 }
 
 /// `(train rows, test rows)` for each fold.
@@ -206,7 +249,7 @@ impl KFold {
         check_splits(self.n_splits, n_samples)?;
         let mut order: Vec<usize> = (0..n_samples).collect();
         if self.shuffle {
-            order.shuffle(&mut StdRng::seed_from_u64(seed_for(self.random_state)));
+            random::with_random_state(self.random_state, |rng| rng.shuffle(&mut order));
         }
         let mut fold_of = vec![0; n_samples];
         let mut start = 0;
@@ -258,8 +301,19 @@ impl StratifiedKFold {
 
     fn split_view(&self, y: ArrayView1<f64>) -> Result<Folds> {
         check_splits(self.n_splits, y.len())?;
-        let (classes, index) = encode_classes(y);
-        let mut rng = StdRng::seed_from_u64(seed_for(self.random_state));
+        // scikit-learn numbers the classes in order of first appearance, which decides both
+        // the allocation and the order of the shuffles.
+        let (classes, sorted_index) = encode_classes(y);
+        let mut first_seen = Vec::with_capacity(classes.len());
+        for &class in &sorted_index {
+            if !first_seen.contains(&class) {
+                first_seen.push(class);
+            }
+        }
+        let index: Vec<usize> = sorted_index
+            .iter()
+            .map(|c| first_seen.iter().position(|f| f == c).expect("seen"))
+            .collect();
         // Deal the class-sorted labels round-robin over the folds: fold f gets
         // sorted[f], sorted[f + k], ...; count what each fold got of each class.
         let mut sorted = index.clone();
@@ -269,18 +323,20 @@ impl StratifiedKFold {
             allocation[position % self.n_splits][class] += 1;
         }
         let mut fold_of = vec![0; y.len()];
-        for class in 0..classes.len() {
-            let mut folds: Vec<usize> = (0..self.n_splits)
-                .flat_map(|fold| std::iter::repeat_n(fold, allocation[fold][class]))
-                .collect();
-            if self.shuffle {
-                folds.shuffle(&mut rng);
+        random::with_random_state(self.random_state, |rng| {
+            for class in 0..classes.len() {
+                let mut folds: Vec<usize> = (0..self.n_splits)
+                    .flat_map(|fold| std::iter::repeat_n(fold, allocation[fold][class]))
+                    .collect();
+                if self.shuffle {
+                    rng.shuffle(&mut folds);
+                }
+                let members = (0..y.len()).filter(|&i| index[i] == class);
+                for (sample, fold) in members.zip(folds) {
+                    fold_of[sample] = fold;
+                }
             }
-            let members = (0..y.len()).filter(|&i| index[i] == class);
-            for (sample, fold) in members.zip(folds) {
-                fold_of[sample] = fold;
-            }
-        }
+        });
         Ok(folds_from(&fold_of, self.n_splits))
     }
 }
