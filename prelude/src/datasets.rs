@@ -6,10 +6,11 @@
 
 use std::f64::consts::PI;
 
-use crate::display::{escape, MimeBundle, Render};
-use crate::random::{self, RandomState};
 use ndarray::{Array1, Array2, Array3, Axis};
 use polars::prelude::{Column, DataFrame};
+
+use crate::display::{escape, MimeBundle, Render};
+use crate::random::{self, RandomState};
 
 /// A dataset as scikit-learn's loaders return it: samples in the rows of `data`, one
 /// `target` per sample, and names for both.

@@ -163,7 +163,9 @@ fn wordpiece_from_vocab(dir: &Path) -> Result<tokenizers::Tokenizer> {
             pad_token: "[PAD]".into(),
             ..Default::default()
         }));
-    tokenizer.add_special_tokens(specials);
+    tokenizer
+        .add_special_tokens(specials)
+        .map_err(|err| load_error(err.to_string()))?;
     Ok(tokenizer)
 }
 

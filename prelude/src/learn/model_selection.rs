@@ -6,7 +6,6 @@ use std::time::Instant;
 use ndarray::{Array1, Array2, ArrayView1, Axis};
 use polars::prelude::{Column, DataFrame};
 use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 

@@ -5,7 +5,7 @@
 //! `VarMap` of their own: train it, save it (`varmap.save(path)`, safetensors), load it into
 //! the same base model later (`varmap.load(path)`).
 
-use candle_core::{DType, Module, Result, Tensor};
+use candle_core::{Module, Result, Tensor};
 use candle_nn::init::{FanInOut, NonLinearity, NormalOrUniform};
 use candle_nn::{Init, VarBuilder};
 
