@@ -3,6 +3,7 @@
 dataset generators give scikit-learn's rows for the same `random_state`. Compared with what
 NumPy and scikit-learn wrote (tests/reference/numpy_random.py)."""
 
+import hashlib
 import json
 import pathlib
 
@@ -54,8 +55,22 @@ println!("permutation {{:?}}", rng.permutation(15));
 println!("choice {{:?}}", rng.choice(7, 6, true));
 println!("choice_unique {{:?}}", rng.choice(100, 50, false));
 println!("choice_unique_tail {{:?}}", &rng.choice(20_000, 500, false)[..20]);
+println!("standard_normal {{:?}}", (0..6).map(|_| rng.standard_normal()).collect::<Vec<_>>());
+println!("normal {{:?}}", (0..4).map(|_| rng.normal(1.0, 2.0)).collect::<Vec<_>>());
 """)
     assert printed_values(run) == REFERENCE["default_rng"][seed]
+
+
+def test_default_rng_gaussians_are_numpys_through_every_layer_and_the_tail(kernel, tmp_path):
+    digest = REFERENCE["default_rng_normal_digest"]
+    path = tmp_path / "draws.f64"
+    run = kernel.run(f"""{{
+let mut rng = random::default_rng({digest["seed"]});
+let draws: Vec<u8> = (0..{digest["count"]}).flat_map(|_| rng.standard_normal().to_le_bytes()).collect();
+std::fs::write({json.dumps(str(path))}, draws)?;
+}}""")
+    assert run.status == "ok", run.reply["content"]
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest["sha256"]
 
 
 def test_splits_are_scikit_learns_for_the_same_random_state(kernel):

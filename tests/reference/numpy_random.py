@@ -5,6 +5,7 @@ Regenerate (outside CI; versions in requirements.txt):
     /tmp/ref/bin/python tests/reference/numpy_random.py > tests/reference/numpy_random.json
 """
 
+import hashlib
 import json
 
 import numpy as np
@@ -51,8 +52,18 @@ for seed in [42, 2**40 + 7]:
         "choice": listed(rng.choice(7, 6)),
         "choice_unique": listed(rng.choice(100, 50, replace=False)),
         "choice_unique_tail": listed(rng.choice(20_000, 500, replace=False)[:20]),
+        "standard_normal": listed(rng.standard_normal(6)),
+        "normal": listed(rng.normal(1.0, 2.0, 4)),
     }
 reference["default_rng"] = generators
+# Enough Gaussian draws to pass through every layer, the wedges and the tail: compared by a
+# digest of their little-endian bytes.
+rng = np.random.default_rng(7)
+reference["default_rng_normal_digest"] = {
+    "seed": 7,
+    "count": 200_000,
+    "sha256": hashlib.sha256(rng.standard_normal(200_000).astype("<f8").tobytes()).hexdigest(),
+}
 
 # scikit-learn: splits of sample indices, then the generators.
 indices = np.arange(30)

@@ -5,6 +5,7 @@
 //! NumPy's two generator objects.
 
 mod numpy;
+mod ziggurat;
 
 use std::sync::{Mutex, MutexGuard};
 

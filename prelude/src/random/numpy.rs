@@ -4,13 +4,16 @@
 //!
 //! The bit generators come from crates (rand_mt, rand_pcg); what is written here is how
 //! NumPy turns their words into numbers: its own double conversion, Gaussian pairs, bounded
-//! integers by masking (RandomState) or Lemire's method (Generator), and shuffles. No crate
-//! reproduces those: they are NumPy's implementation details, checked against NumPy's output
-//! in tests/reference/numpy_random.json.
+//! integers by masking (RandomState) or Lemire's method (Generator), Gaussians by the polar
+//! method (RandomState) or a ziggurat (Generator), and shuffles. No crate reproduces those:
+//! they are NumPy's implementation details, checked against NumPy's output in
+//! tests/reference/numpy_random.json.
 
 use rand_mt::Mt;
 use rand_pcg::rand_core::Rng as _;
 use rand_pcg::Pcg64;
+
+use super::ziggurat::{FI, KI, TAIL_START, WI};
 
 /// `np.random.RandomState(seed)`: NumPy's legacy generator.
 #[derive(Clone)]
@@ -168,9 +171,8 @@ fn permutation(bits: &mut impl BitGenerator, n: usize) -> Vec<usize> {
 
 /// `np.random.default_rng(seed)`: NumPy's current generator.
 ///
-/// Reproduces `random`, `uniform`, `integers`, `permutation`, `shuffle` and `choice`. Not
-/// `normal`: NumPy draws Gaussians with a ziggurat whose tables are not reproduced here, so
-/// use [`RandomState`] (`np.random.seed`) where Gaussian draws must match.
+/// Reproduces `random`, `uniform`, `standard_normal`, `normal`, `integers`, `permutation`,
+/// `shuffle` and `choice`.
 #[derive(Clone)]
 pub struct Generator {
     pcg: Pcg64,
@@ -257,6 +259,42 @@ impl Generator {
     /// `uniform(low, high)`.
     pub fn uniform(&mut self, low: f64, high: f64) -> f64 {
         low + (high - low) * self.random()
+    }
+
+    /// `standard_normal()`: Marsaglia and Tsang's ziggurat with NumPy's 256 layers; one word
+    /// makes the draw 99 % of the time.
+    pub fn standard_normal(&mut self) -> f64 {
+        loop {
+            let word = self.next_u64();
+            let layer = (word & 0xff) as usize;
+            let negative = word >> 8 & 1 == 1;
+            let rabs = word >> 9 & 0x000f_ffff_ffff_ffff;
+            let x = rabs as f64 * WI[layer];
+            let x = if negative { -x } else { x };
+            if rabs < KI[layer] {
+                return x;
+            }
+            if layer == 0 {
+                // The tail beyond TAIL_START, by Marsaglia's exponential method.
+                loop {
+                    let xx = -(1.0 / TAIL_START) * (-self.random()).ln_1p();
+                    let yy = -(-self.random()).ln_1p();
+                    if yy + yy > xx * xx {
+                        let tail = TAIL_START + xx;
+                        return if rabs >> 8 & 1 == 1 { -tail } else { tail };
+                    }
+                }
+            }
+            let height = (FI[layer - 1] - FI[layer]) * self.random() + FI[layer];
+            if height < (-0.5 * x * x).exp() {
+                return x;
+            }
+        }
+    }
+
+    /// `normal(loc, scale)`.
+    pub fn normal(&mut self, loc: f64, scale: f64) -> f64 {
+        loc + scale * self.standard_normal()
     }
 
     /// `integers(low, high)`: from [low, high).
