@@ -7,7 +7,7 @@ Runs ../shared/bench/kernel_probe.py (the shared timing method) against the inst
     .venv/bin/python bench/cell_latency.py [--kernel ferrolab] [--runs 3]
 
 Each run starts two fresh kernels (the prelude already prebuilt, as after an install): one
-that takes over a waiting spare session (kernel/src/standby.rs), as a restart or a new
+that takes over a waiting spare session (kernel/src/spare.rs), as a restart or a new
 notebook usually does, and one with spares turned off, as the first kernel after a reboot.
 """
 
@@ -64,7 +64,7 @@ def main():
         for start, spare in [("spare ready", True), ("no spare", False)]:
             if spare:
                 wait_for_spare()
-            result = probe(args.kernel, FERROLAB_STANDBY="on" if spare else "off")
+            result = probe(args.kernel, FERROLAB_SPARE="on" if spare else "off")
             figures["launch to ready"].append(result["startup_s"])
             for cell in result["cells"]:
                 if cell["status"] != "ok":

@@ -11,7 +11,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=$(mktemp -d /tmp/ferrolab-cold.XXXXXX)
 [ "${1:-}" = --keep ] || trap 'rm -rf "$WORK"' EXIT
 
-export FERROLAB_HOME=$WORK/home CARGO_TARGET_DIR=$WORK/target FERROLAB_STANDBY=off
+export FERROLAB_HOME=$WORK/home CARGO_TARGET_DIR=$WORK/target FERROLAB_SPARE=off
 # The toolchain stays rustup's; only cargo's registry and download caches start empty.
 export CARGO_HOME=$WORK/cargo-home
 mkdir -p "$CARGO_HOME"

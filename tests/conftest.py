@@ -112,11 +112,11 @@ def alive(pid):
 
 
 def wait_for_spare():
-    """The pid of a spare session (kernel/src/standby.rs) ready to be taken over by the next
+    """The pid of a spare session (kernel/src/spare.rs) ready to be taken over by the next
     kernel; one is started if none waits."""
     spec = KernelSpecManager().get_kernel_spec(KERNEL)
-    env = {**os.environ, **spec.env, "FERROLAB_STANDBY": "on"}
-    waited = subprocess.run([spec.argv[0], "standby", "--wait"], env=env,
+    env = {**os.environ, **spec.env, "FERROLAB_SPARE": "on"}
+    waited = subprocess.run([spec.argv[0], "spare", "wait"], env=env,
                             check=True, capture_output=True, text=True)
     return int(waited.stdout)
 

@@ -7,13 +7,19 @@ import json
 import math
 import os
 import pathlib
+import subprocess
 
 import pytest
+from jupyter_client.kernelspec import KernelSpecManager
 from conftest import printed_values
 
 REFERENCE = json.loads((pathlib.Path(__file__).parent / "reference" / "embeddings.json").read_text())
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-HUB = pathlib.Path(os.environ.get("FERROLAB_HOME", pathlib.Path.home() / ".cache/ferrolab")) / "hub"
+# Where the kernel keeps Ferrolab's files, as it says itself.
+HUB = pathlib.Path(subprocess.run(
+    [KernelSpecManager().get_kernel_spec("ferrolab").argv[0], "home"],
+    check=True, capture_output=True, text=True,
+).stdout.strip()) / "hub"
 
 
 def cosine(a, b):

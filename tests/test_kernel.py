@@ -2,7 +2,10 @@
 errors that point at the user's line, faults that keep the session, and the wire layer."""
 
 import json
+import queue
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -102,6 +105,37 @@ def test_huge_output_is_capped_with_a_note(kernel):
     assert "output over 1024 KiB dropped" in text
     assert len(streams) < 100  # batched, not one message per line
     assert run.result() == '"done"'
+
+
+def test_every_byte_of_both_streams_is_published_before_idle_on_a_busy_machine(kernel):
+    # Both cores kept busy, as by a second notebook running: evcxr's thread that reads the
+    # cell's stderr gets no head start over the reply.
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        for _ in range(5):
+            run = kernel.run(
+                'for i in 0..3000 { println!("out {i}"); eprintln!("err {i}"); }\neprint!("err tail");'
+            )
+            assert run.status == "ok"
+            text = {
+                name: "".join(m["content"]["text"] for m in run.of_type("stream") if m["content"]["name"] == name)
+                for name in ("stdout", "stderr")
+            }
+            assert text["stdout"] == "".join(f"out {i}\n" for i in range(3000))
+            assert text["stderr"] == "".join(f"err {i}\n" for i in range(3000)) + "err tail\n"
+    finally:
+        for burner in burners:
+            burner.kill()
+    # Nothing of those cells came after their idle.
+    time.sleep(1)
+    late = [m for waiting in kernel.iopub.values() for m in waiting]
+    try:
+        while True:
+            late.append(kernel.kc.get_iopub_msg(timeout=0.2))
+    except queue.Empty:
+        pass
+    kernel.iopub.clear()
+    assert [m for m in late if m["msg_type"] == "stream"] == []
 
 
 def test_dep_adds_a_crate(kernel):

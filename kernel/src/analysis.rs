@@ -29,7 +29,7 @@ const PRELUDE: &str = "ferrolab";
 
 /// Points rust-analyzer's cargo at this binary. Call while single-threaded.
 pub fn install(home: &Path) -> Result<()> {
-    crate::link_to_this_binary(&home.join("analysis/bin"), "cargo")?;
+    crate::os::link_to_this_binary(&home.join("analysis/bin"), "cargo")?;
     std::env::set_var(REAL_CARGO_HOME, real_cargo_home());
     std::env::set_var("CARGO_HOME", home.join("analysis"));
     Ok(())

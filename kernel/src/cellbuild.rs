@@ -36,7 +36,7 @@ const ERRORS_FILE: &str = "target/ferrolab-errors.jsonl";
 
 /// Makes evcxr wrap its cargo commands with this binary. Call while single-threaded.
 pub fn install_hook(bin_dir: &Path) -> Result<()> {
-    crate::link_to_this_binary(bin_dir, HOOK_NAME)?;
+    crate::os::link_to_this_binary(bin_dir, HOOK_NAME)?;
     let mut path = vec![bin_dir.to_path_buf()];
     path.extend(
         std::env::var_os("PATH")
@@ -100,7 +100,7 @@ fn run(args: &[OsString]) -> Result<i32> {
         None => ("cargo", cargo_and_record(cargo, rest, &dir, inputs)?),
     };
     let _ = std::fs::write(dir.join(BUILT_MARKER), []);
-    if std::env::var_os("FERROLAB_TRACE").is_some() {
+    if std::env::var_os(ferrolab_protocol::env::TRACE).is_some() {
         // evcxr swallows this process's stderr; the trace goes next to the record.
         let line = format!("cell built by {how} in {:?}\n", started.elapsed());
         let log = std::fs::OpenOptions::new()

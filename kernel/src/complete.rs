@@ -2,11 +2,29 @@
 //! session's code; the session's own variables, items and Rust's keywords are added, which
 //! also keeps completion useful where rust-analyzer knows nothing (no rust-src component).
 
+use anyhow::Result;
 use jupyter_protocol::{CompleteReply, InspectReply, Media};
 use serde_json::{json, Value};
 
-use crate::session::Session;
 use crate::syntax::{byte_offset, code_points, name_at};
+
+/// What completion and inspection need of a session (session.rs has the evcxr one).
+pub trait Analysis {
+    /// `(name, type)` of every variable the session holds, sorted by name.
+    fn variables(&self) -> Vec<(String, String)>;
+    fn item_names(&self) -> Vec<String>;
+    /// rust-analyzer's completions at a byte offset.
+    fn completions(&mut self, code: &str, offset: usize) -> Result<Found>;
+    /// rust-analyzer's hover text (plain, html) for the code up to a byte offset.
+    fn hover(&mut self, code: &str, offset: usize) -> Option<(String, String)>;
+}
+
+/// Completions replacing `code[start..end]`, each with its kind.
+pub struct Found {
+    pub start: usize,
+    pub end: usize,
+    pub matches: Vec<(String, String)>,
+}
 
 const KEYWORDS: &[&str] = &[
     "as", "break", "const", "continue", "else", "enum", "false", "fn", "for", "if", "impl", "in",
@@ -14,7 +32,7 @@ const KEYWORDS: &[&str] = &[
     "struct", "trait", "true", "type", "unsafe", "use", "where", "while",
 ];
 
-pub fn complete(session: &mut Session, code: &str, cursor: usize) -> CompleteReply {
+pub fn complete(session: &mut impl Analysis, code: &str, cursor: usize) -> CompleteReply {
     let offset = byte_offset(code, cursor);
     let word_start = code[..offset]
         .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
@@ -23,16 +41,21 @@ pub fn complete(session: &mut Session, code: &str, cursor: usize) -> CompleteRep
     let after_dot = code[..word_start].ends_with('.') || code[..word_start].ends_with("::");
 
     let (mut start, mut end, mut matches) = (word_start, offset, Vec::new());
-    if let Ok((ra_start, ra_end, found)) = session.completions(code, offset) {
-        if !found.is_empty() {
-            (start, end) = (ra_start, ra_end);
+    if let Ok(found) = session.completions(code, offset) {
+        if !found.matches.is_empty() {
+            (start, end) = (found.start, found.end);
         }
         // rust-analyzer suggests call snippets (`sum_axis(axis)`); insert the bare name, as
         // IPython does, rather than placeholder text the user must delete.
-        matches.extend(found.into_iter().map(|(text, kind)| match text.find('(') {
-            Some(paren) if paren > 0 => (text[..paren].to_owned(), kind),
-            _ => (text, kind),
-        }));
+        matches.extend(
+            found
+                .matches
+                .into_iter()
+                .map(|(text, kind)| match text.find('(') {
+                    Some(paren) if paren > 0 => (text[..paren].to_owned(), kind),
+                    _ => (text, kind),
+                }),
+        );
     }
     let variables = session.variables();
     if !after_dot && start == word_start {
@@ -82,7 +105,7 @@ pub fn complete(session: &mut Session, code: &str, cursor: usize) -> CompleteRep
 }
 
 /// The type of a session variable, or rust-analyzer's hover (signature and docs) for a name.
-pub fn inspect(session: &mut Session, code: &str, cursor: usize) -> InspectReply {
+pub fn inspect(session: &mut impl Analysis, code: &str, cursor: usize) -> InspectReply {
     let offset = byte_offset(code, cursor);
     let Some((start, end)) = name_at(code, offset) else {
         return InspectReply::default();

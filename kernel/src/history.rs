@@ -44,11 +44,6 @@ impl History {
         }
     }
 
-    /// Reads the file again, with what other kernels added since it was opened.
-    pub fn reload(&mut self) {
-        *self = History::open(std::mem::take(&mut self.path));
-    }
-
     pub fn record(&mut self, line: usize, input: &str, output: Option<String>) {
         let record = Record {
             session: self.session,

@@ -1,28 +1,40 @@
 //! ferrolab-kernel: a Jupyter kernel for Rust with the ferrolab prelude preloaded.
 //!
-//! One binary, six roles: the kernel (`--connection-file F`), a spare session waiting to become
-//! one (`spare`, see `standby`), evcxr's evaluation process (started by the kernel itself, see
-//! `evcxr::runtime_hook`), evcxr's cargo wrapper (see `cellbuild`), rust-analyzer's cargo
-//! (see `analysis`), and the installer's helpers (`prebuild`, `standby`, `kernelspec DIR`).
+//! One binary, six roles: the kernel (`--connection-file F`, see `launch`), a spare session
+//! waiting to become one (`spare run`, see `spare`), evcxr's evaluation process (started by
+//! the kernel itself, see `evcxr::runtime_hook` and `relay`), evcxr's cargo wrapper (see
+//! `cellbuild`), rust-analyzer's cargo (see `analysis`), and the installer's helpers
+//! (`prebuild`, `spare start`, `spare wait`, `kernelspec DIR`, `home`).
+//!
+//! A request's way through: `wire` (sockets, signatures) → `dispatch` (the protocol's
+//! bookkeeping) → an `interpreter::Interpreter`, here `session`'s evcxr one, whose cells'
+//! output `capture` reads and `publish` sends on iopub, with errors made by `report`.
 
 mod analysis;
+mod capture;
 mod cellbuild;
 mod complete;
+mod dispatch;
 mod history;
-mod kernel;
+mod interpreter;
+mod interrupt;
+mod launch;
 mod lockfile;
+mod os;
 mod prebuilt;
 mod publish;
 mod relay;
 mod report;
 mod session;
-mod standby;
+mod spare;
 mod syntax;
 mod wire;
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use anyhow::{bail, Context, Result};
+
+use crate::prebuilt::Prebuilt;
 
 fn main() -> Result<()> {
     // When started as evcxr's cargo wrapper or evaluation process, these never return.
@@ -43,7 +55,7 @@ fn main() -> Result<()> {
         .as_slice()
     {
         ["prebuild"] => {
-            let prebuilt = prebuilt::Prebuilt::from_env()?;
+            let prebuilt = Prebuilt::from_env()?;
             match prebuilt.stale_reason() {
                 None => println!("The prelude is up to date."),
                 Some(reason) => {
@@ -54,110 +66,27 @@ fn main() -> Result<()> {
             }
             Ok(())
         }
-        ["standby"] => {
-            standby::start_spare(&prebuilt::Prebuilt::from_env()?.home);
+        ["spare", "start"] => {
+            spare::start_spare(&Prebuilt::from_env()?.home);
             Ok(())
         }
-        ["standby", "--wait"] => {
-            println!("{}", standby::wait_for_spare(&prebuilt::Prebuilt::from_env()?)?);
+        ["spare", "wait"] => {
+            println!("{}", spare::wait_for_spare(&Prebuilt::from_env()?)?);
             Ok(())
         }
-        [standby::SPARE_ROLE] => standby::run_spare(),
-        ["kernelspec", dir] => write_kernelspec(&PathBuf::from(dir)),
+        ["spare", "run"] => spare::run_spare(),
+        ["kernelspec", dir] => launch::write_kernelspec(Path::new(dir)),
+        ["home"] => {
+            let home = ferrolab_protocol::home().context("no cache directory; set FERROLAB_HOME")?;
+            println!("{}", home.display());
+            Ok(())
+        }
         // Any other single argument is a connection file (as ipykernel's `-f` is optional).
-        ["--connection-file", path] | [path] if !path.starts_with('-') => run(PathBuf::from(path)),
+        ["--connection-file", path] | [path] if !path.starts_with('-') => {
+            launch::run(Path::new(path))
+        }
         _ => bail!(
-            "usage: ferrolab-kernel --connection-file FILE | prebuild | standby [--wait] | kernelspec DIR"
+            "usage: ferrolab-kernel --connection-file FILE | prebuild | spare start|wait | kernelspec DIR | home"
         ),
     }
-}
-
-fn run(connection_file: PathBuf) -> Result<()> {
-    let info = read_connection_file(&connection_file)?;
-    let prebuilt = prebuilt::Prebuilt::from_env()?;
-    if standby::hand_over(&prebuilt, &connection_file) {
-        return Ok(());
-    }
-    let home = prebuilt.home.clone();
-    let session_dir = prepare_process(&prebuilt)?;
-    let (out, outgoing) = tokio::sync::mpsc::unbounded_channel();
-    serve(&info, outgoing, move || {
-        let kernel = kernel::Kernel::start(prebuilt, session_dir, out, |_| {});
-        // Once this session is ready and idle, the next kernel's can start getting ready.
-        kernel.when_idle(move || standby::start_spare(&home));
-        kernel
-    })
-}
-
-fn read_connection_file(path: &std::path::Path) -> Result<jupyter_protocol::ConnectionInfo> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading connection file {}", path.display()))?;
-    serde_json::from_str(&text).context("parsing the connection file")
-}
-
-/// Sets up what a kernel process needs before any thread starts; returns its session folder.
-fn prepare_process(prebuilt: &prebuilt::Prebuilt) -> Result<PathBuf> {
-    let session_dir = prebuilt.session_dir();
-    // evcxr takes its working directory and config from the environment. Set them now,
-    // while this process has a single thread.
-    std::env::set_var("EVCXR_TMPDIR", &session_dir);
-    std::env::set_var("EVCXR_CONFIG_DIR", prebuilt.home.join("evcxr-config"));
-    cellbuild::install_hook(&prebuilt.home.join("bin"))?;
-    analysis::install(&prebuilt.home)?;
-    lockfile::install(&prebuilt.lock_path());
-    // Inherited by the evaluation process, whose prelude maps it (see session::Interrupter).
-    std::env::set_var("FERROLAB_INTERRUPT_FILE", session_dir.join("interrupt"));
-    Ok(session_dir)
-}
-
-/// Binds the connection file's sockets, then serves the kernel `kernel` makes (after binding:
-/// a session that starts loading slows the binding down) until it shuts down.
-fn serve(
-    info: &jupyter_protocol::ConnectionInfo,
-    outgoing: tokio::sync::mpsc::UnboundedReceiver<wire::Outgoing>,
-    kernel: impl FnOnce() -> kernel::Kernel,
-) -> Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    runtime.block_on(async move {
-        let incoming = wire::serve(info, outgoing).await?;
-        kernel().serve(incoming).await;
-        Ok(())
-    })
-}
-
-/// Makes `dir/name` a symlink to this binary, which tells its role by the name it was run as.
-fn link_to_this_binary(dir: &std::path::Path, name: &str) -> Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let link = dir.join(name);
-    let exe = std::env::current_exe()?;
-    if std::fs::read_link(&link).ok().as_deref() != Some(exe.as_path()) {
-        let _ = std::fs::remove_file(&link);
-        std::os::unix::fs::symlink(&exe, &link)
-            .with_context(|| format!("linking {}", link.display()))?;
-    }
-    Ok(())
-}
-
-/// Writes kernel.json for this binary; the installer adds the logos and registers the folder.
-fn write_kernelspec(dir: &std::path::Path) -> Result<()> {
-    let prebuilt = prebuilt::Prebuilt::from_env()?;
-    let exe = std::env::current_exe()?;
-    let spec = serde_json::json!({
-        "argv": [exe, "--connection-file", "{connection_file}"],
-        "display_name": "Rust (Ferrolab)",
-        "language": "rust",
-        "interrupt_mode": "message",
-        "env": {"FERROLAB_PRELUDE": prebuilt.source},
-        "metadata": {"debugger": false}
-    });
-    std::fs::create_dir_all(dir)?;
-    std::fs::write(
-        dir.join("kernel.json"),
-        serde_json::to_string_pretty(&spec)?,
-    )
-    .with_context(|| format!("writing {}/kernel.json", dir.display()))?;
-    Ok(())
 }

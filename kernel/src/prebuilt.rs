@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context, Result};
+use ferrolab_protocol::env;
 use sha2::{Digest, Sha256};
 
 /// The opt-level cells are compiled at. Generic library code (ndarray's arithmetic, polars'
@@ -53,23 +54,23 @@ pub struct Prebuilt {
 impl Prebuilt {
     pub fn from_env() -> Result<Self> {
         // Explicit, never a path compiled into the binary: one build serves several checkouts.
-        let source = std::env::var_os("FERROLAB_PRELUDE")
+        let source = std::env::var_os(env::PRELUDE)
             .map(PathBuf::from)
-            .context(
-                "FERROLAB_PRELUDE is not set: it names the prelude folder (install/setup sets it)",
-            )?;
+            .with_context(|| {
+                format!(
+                    "{} is not set: it names the prelude folder (install/setup sets it)",
+                    env::PRELUDE
+                )
+            })?;
         let source = source.canonicalize().with_context(|| {
             format!(
-                "prelude source not found at {} (set FERROLAB_PRELUDE)",
-                source.display()
+                "prelude source not found at {} (set {})",
+                source.display(),
+                env::PRELUDE
             )
         })?;
-        let home = match std::env::var_os("FERROLAB_HOME") {
-            Some(path) => PathBuf::from(path),
-            None => dirs::cache_dir()
-                .context("no cache directory; set FERROLAB_HOME")?
-                .join("ferrolab"),
-        };
+        let home = ferrolab_protocol::home()
+            .with_context(|| format!("no cache directory; set {}", env::HOME))?;
         fs::create_dir_all(home.join(".cargo"))
             .with_context(|| format!("creating {}", home.display()))?;
         write_if_changed(&home.join(".cargo/config.toml"), CARGO_CONFIG)?;
@@ -99,7 +100,9 @@ impl Prebuilt {
     fn fingerprint(&self) -> Result<String> {
         let mut hasher = Sha256::new();
         let mut files = Vec::new();
-        collect_files(&self.source, &mut files)?;
+        for dir in self.source_dirs()? {
+            collect_files(&dir, &mut files)?;
+        }
         files.retain(|path| !path.components().any(|c| c.as_os_str() == "target"));
         files.sort();
         let lock = self.source.join("../Cargo.lock");
@@ -112,6 +115,23 @@ impl Prebuilt {
         hasher.update(rustc_info());
         hasher.update(env!("CARGO_PKG_VERSION"));
         Ok(hex::encode(hasher.finalize()))
+    }
+
+    /// The prelude's folder and those of the crates it depends on by path (the protocol it
+    /// shares with the kernel): their sources are the prelude's build too.
+    fn source_dirs(&self) -> Result<Vec<PathBuf>> {
+        let manifest = self.source.join("Cargo.toml");
+        let text = fs::read_to_string(&manifest)
+            .with_context(|| format!("reading {}", manifest.display()))?;
+        let manifest: toml::Table = text.parse().context("parsing the prelude's Cargo.toml")?;
+        let mut dirs = vec![self.source.clone()];
+        let dependencies = manifest.get("dependencies").and_then(|d| d.as_table());
+        for dependency in dependencies.into_iter().flat_map(|d| d.values()) {
+            if let Some(path) = dependency.get("path").and_then(|p| p.as_str()) {
+                dirs.push(self.source.join(path).canonicalize()?);
+            }
+        }
+        Ok(dirs)
     }
 
     pub fn is_fresh(&self) -> bool {
@@ -244,15 +264,10 @@ fn remove_dead_sessions(sessions: &Path) {
         else {
             continue;
         };
-        if !process_exists(pid) {
+        if !crate::os::process_exists(pid) {
             let _ = fs::remove_dir_all(entry.path());
         }
     }
-}
-
-pub fn process_exists(pid: libc::pid_t) -> bool {
-    // SAFETY: signal 0 only checks whether the process exists.
-    unsafe { libc::kill(pid, 0) == 0 }
 }
 
 /// The Cargo.toml evcxr 0.22 writes for a cell crate (`Module::get_cargo_toml_contents`), at

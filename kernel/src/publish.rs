@@ -1,98 +1,118 @@
 //! The one way output leaves the kernel on iopub: as the child of the request being
-//! handled, in the xeus vocabulary (stream, display_data, update_display_data, clear_output,
-//! execute_result, error).
+//! handled, in the xeus vocabulary (status, stream, display_data, update_display_data,
+//! clear_output, execute_input, execute_result, error).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use jupyter_protocol::{
-    ClearOutput, DisplayData, JupyterMessage, JupyterMessageContent as Content, Media,
+    ClearOutput, DisplayData, JupyterMessage, JupyterMessageContent as Content, Media, Status,
     StreamContent, Transient, UpdateDisplayData,
 };
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::session::Output;
-use crate::wire::Outgoing;
+use crate::interpreter::CellOutput;
+use crate::wire::Outbound;
 
-/// Publishes on iopub as the child of the request being handled. Output that comes before
-/// any request (a prelude rebuild at start-up) waits for the first cell and lands there.
+/// Publishes on iopub as the child of a request. A running cell's output goes to the cell
+/// being executed; output that comes before any cell (a prelude rebuild at start-up) waits
+/// for the first one and lands there.
 pub struct Publisher {
-    out: mpsc::UnboundedSender<Outgoing>,
-    parent: Mutex<(Option<JupyterMessage>, Vec<Content>)>,
+    out: mpsc::UnboundedSender<Outbound>,
+    current: Mutex<Current>,
+}
+
+#[derive(Default)]
+struct Current {
+    cell: Option<JupyterMessage>,
+    held: Vec<Content>,
 }
 
 impl Publisher {
-    pub fn new(out: mpsc::UnboundedSender<Outgoing>) -> Self {
+    pub fn new(out: mpsc::UnboundedSender<Outbound>) -> Self {
         Publisher {
             out,
-            parent: Mutex::new((None, Vec::new())),
+            current: Mutex::default(),
         }
     }
 
     pub fn send(&self, content: impl Into<Content>, parent: &JupyterMessage) {
-        let _ = self.out.send(Outgoing::IoPub(JupyterMessage::new(
-            content.into(),
-            Some(parent),
-        )));
+        let message = JupyterMessage::new(content.into(), Some(parent));
+        let _ = self.out.send(Outbound::IoPub(message));
     }
 
-    /// Sends under the current request, or holds on to it until there is one.
-    pub fn send_current(&self, content: Content) {
-        let mut guard = self.parent.lock().unwrap();
-        match &guard.0 {
-            Some(parent) => self.send(content, parent),
-            None => guard.1.push(content),
+    /// `busy` now and `idle` when the returned guard is dropped: the whole handling of
+    /// `request` happens between the two, whichever way it ends.
+    pub fn busy<'a>(&'a self, request: &'a JupyterMessage) -> Busy<'a> {
+        self.send(Status::busy(), request);
+        Busy {
+            publisher: self,
+            request,
         }
     }
 
-    pub fn set_parent(&self, parent: &JupyterMessage) {
-        let mut guard = self.parent.lock().unwrap();
-        for held in guard.1.drain(..) {
-            self.send(held, parent);
+    /// From now on, a running cell's output goes out as a child of `cell`.
+    pub fn set_cell(&self, cell: &JupyterMessage) {
+        let mut current = self.current.lock().unwrap();
+        for held in current.held.drain(..) {
+            self.send(held, cell);
         }
-        guard.0 = Some(parent.clone());
+        current.cell = Some(cell.clone());
     }
 
-    pub fn output(&self, output: Output) {
+    /// Sends under the current cell, or holds on to it until there is one.
+    fn send_to_cell(&self, content: Content) {
+        let mut current = self.current.lock().unwrap();
+        match &current.cell {
+            Some(cell) => self.send(content, cell),
+            None => current.held.push(content),
+        }
+    }
+
+    pub fn output(&self, output: CellOutput) {
         let content: Content = match output {
-            Output::Stdout(text) => StreamContent::stdout(&text).into(),
-            Output::Stderr(text) => StreamContent::stderr(&text).into(),
-            Output::Display(message) => match display_content(message) {
-                Some(content) => content,
-                None => return,
-            },
+            CellOutput::Stdout(text) => StreamContent::stdout(&text).into(),
+            CellOutput::Stderr(text) => StreamContent::stderr(&text).into(),
+            CellOutput::Display(message) => display_content(message),
         };
-        self.send_current(content);
+        self.send_to_cell(content);
     }
 }
 
-/// A display message from the prelude: `{"kind": "display"|"update"|"clear", ...}`.
-fn display_content(message: Value) -> Option<Content> {
-    let data = || media(serde_json::from_value(message["data"].clone()).unwrap_or_default());
-    let metadata = || message["metadata"].as_object().cloned().unwrap_or_default();
-    let display_id = message["display_id"].as_str().map(str::to_owned);
-    Some(match message["kind"].as_str()? {
-        "display" => DisplayData {
-            data: data(),
-            metadata: metadata(),
-            transient: display_id.map(|id| Transient {
-                display_id: Some(id),
+/// Publishes `idle` for its request when dropped (see [`Publisher::busy`]).
+pub struct Busy<'a> {
+    publisher: &'a Publisher,
+    request: &'a JupyterMessage,
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.publisher.send(Status::idle(), self.request);
+    }
+}
+
+fn display_content(message: ferrolab_protocol::Display) -> Content {
+    use ferrolab_protocol::Display;
+    match message {
+        Display::Display { data, display_id } => DisplayData {
+            data: media(data),
+            metadata: Default::default(),
+            transient: Some(Transient {
+                display_id: Some(display_id),
             }),
         }
         .into(),
-        "update" => UpdateDisplayData {
-            data: data(),
-            metadata: metadata(),
-            transient: Transient { display_id },
+        Display::Update { data, display_id } => UpdateDisplayData {
+            data: media(data),
+            metadata: Default::default(),
+            transient: Transient {
+                display_id: Some(display_id),
+            },
         }
         .into(),
-        "clear" => ClearOutput {
-            wait: message["wait"].as_bool().unwrap_or(false),
-        }
-        .into(),
-        _ => return None,
-    })
+        Display::Clear { wait } => ClearOutput { wait }.into(),
+    }
 }
 
 /// A MIME bundle as Jupyter's `data`: JSON types carry JSON, everything else text.

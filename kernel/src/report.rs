@@ -4,21 +4,17 @@
 use evcxr::CompilationError;
 use serde_json::Value;
 
-use crate::session::PanicReport;
+use ferrolab_protocol::PanicReport;
+
+use crate::interpreter::CellError;
 
 const RED: &str = "\x1b[31m";
 const BOLD: &str = "\x1b[1m";
 const BLUE: &str = "\x1b[34m";
 const RESET: &str = "\x1b[0m";
 
-#[derive(Debug, Clone)]
-pub struct CellError {
-    pub ename: String,
-    pub evalue: String,
-    pub traceback: Vec<String>,
-}
-
 impl CellError {
+    /// An error whose traceback is its one line.
     pub fn new(ename: &str, evalue: impl Into<String>) -> Self {
         let evalue = evalue.into();
         let traceback = vec![format!("{RED}{BOLD}{ename}{RESET}: {evalue}")];

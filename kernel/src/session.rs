@@ -1,219 +1,257 @@
-//! One notebook session: an evcxr context whose cells link the prebuilt prelude, and the
-//! translation of what a cell did into outputs (stream, display, result, error).
-//!
-//! The evaluation process (evcxr's runtime child) talks back to us only through its stdout:
-//! ordinary lines are the user's output; lines starting with a marker carry display messages
-//! and panic reports from the prelude (see `prelude/src/display.rs`, `prelude/src/runtime.rs`).
+//! The Rust interpreter: an evcxr session whose cells link the prebuilt prelude, run on a
+//! thread of its own, and the translation of what a cell did into an [`Outcome`].
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use evcxr::{CommandContext, EvalContext};
-use serde::Deserialize;
-use serde_json::Value;
+use ferrolab_protocol::RUN_END_MIME;
+use jupyter_protocol::{CompleteReply, InspectReply, IsCompleteReply, LanguageInfo};
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
 
+use crate::capture::Capture;
+use crate::complete::{self, Analysis};
+use crate::interpreter::{CellError, CellOutput, Interpreter, Outcome};
+use crate::interrupt::Interrupter;
+use crate::os::trace;
 use crate::prebuilt::{Prebuilt, CELL_OPT_LEVEL};
-use crate::report::{self, CellError};
+use crate::report;
+use crate::syntax::{self, Completeness};
 
-/// A display message from user code (`display`, `DisplayHandle::update`, `clear_output`).
-const DISPLAY_MARKER: &str = "FERROLAB_DISPLAY ";
-/// The prelude's panic hook reports a panic's message and location on this line.
-const PANIC_MARKER: &str = "FERROLAB_PANIC ";
 /// Run in every fresh evaluation process: the prelude in scope, its hooks installed. The `?`
 /// turns on evcxr's `?` support now: evcxr enables it only after a cell fails to compile
 /// without it, and the first `df!(..)?` would otherwise lose its rich display to the retry.
 const SESSION_INIT: &str =
     "use ferrolab::prelude::*;\nferrolab::runtime::install();\nOk::<(), std::fmt::Error>(())?;";
 
-/// What a cell produced, besides the streams already sent while it ran.
-pub enum Outcome {
-    /// The value of the cell's last expression as a MIME bundle (empty when there is none).
-    Value(BTreeMap<String, String>),
-    Error(CellError),
+/// Background work (preparing a spare session) waits for a pause this long, so that it never
+/// competes with a run of cells (nbconvert, "Run All") for the machine's cores.
+const IDLE_BEFORE_BACKGROUND_WORK: Duration = Duration::from_secs(5);
+
+/// The [`Interpreter`] of Rust cells. The evcxr context is not `Send`, so a [`Session`] lives
+/// on a thread of its own and serves jobs in order.
+pub struct RustInterpreter {
+    jobs: Sender<Job>,
+    interrupter: Arc<Interrupter>,
 }
 
-/// Everything the evaluation process sends while a cell runs, in order.
-pub enum Output {
-    Stdout(String),
-    Stderr(String),
-    Display(Value),
+enum Job {
+    Execute(String, oneshot::Sender<Outcome>),
+    Complete(String, usize, oneshot::Sender<CompleteReply>),
+    Inspect(String, usize, oneshot::Sender<InspectReply>),
+    /// A spare session was taken over: take on its launcher's directory and environment.
+    Adopt(Surroundings),
+    /// Run once the session has had nothing to do for IDLE_BEFORE_BACKGROUND_WORK.
+    WhenIdle(Box<dyn FnOnce() + Send>),
 }
 
-#[derive(Deserialize)]
-pub struct PanicReport {
-    pub message: String,
-    pub file: String,
-    pub line: usize,
-    pub column: usize,
-    /// The panic is `ferrolab::runtime::Interrupted`: the user stopped the cell.
-    #[serde(default)]
-    pub interrupted: bool,
-}
-
-/// How long output gathers before it is sent: the delay a user may notice, at most.
-const STREAM_COALESCE: Duration = Duration::from_millis(15);
-/// A stream message carries at most this much text; more waiting output becomes more messages.
-const STREAM_BATCH_BYTES: usize = 64 * 1024;
-/// What one cell may print before the rest is dropped: a notebook (and the browser showing
-/// it) stays usable when a loop prints millions of lines.
-const CELL_OUTPUT_LIMIT_BYTES: usize = 1024 * 1024;
-
-/// State shared with the threads that forward the evaluation process's output.
-#[derive(Default)]
-struct Sink {
-    panic: Option<PanicReport>,
-    /// A `?` in the cell returned an error (see relay.rs).
-    user_error: bool,
-    /// The cell's last burst of stderr lines (those that arrived together): evcxr prints a
-    /// `?` error there, in one write however many lines it has.
-    last_stderr_burst: String,
-    budget: OutputBudget,
-}
-
-/// Counts what a cell printed against CELL_OUTPUT_LIMIT_BYTES.
-#[derive(Default)]
-struct OutputBudget {
-    used: usize,
-    dropped: usize,
-    noted: bool,
-}
-
-impl OutputBudget {
-    /// The part of `line` still within the limit, if any.
-    fn take<'a>(&mut self, line: &'a str) -> Option<&'a str> {
-        let left = CELL_OUTPUT_LIMIT_BYTES.saturating_sub(self.used);
-        if line.len() < left {
-            self.used += line.len() + 1;
-            return Some(line);
-        }
-        self.dropped += line.len() + 1;
-        self.used = CELL_OUTPUT_LIMIT_BYTES;
-        None
-    }
-
-    /// Says once per cell that output was dropped.
-    fn note_once(&mut self) -> Option<String> {
-        if self.dropped == 0 || self.noted {
-            return None;
-        }
-        self.noted = true;
-        Some(format!(
-            "\n[ferrolab: output over {} KiB dropped from here; write big results to a file or display them]\n",
-            CELL_OUTPUT_LIMIT_BYTES / 1024
-        ))
-    }
-}
-
-/// How long a running cell gets to stop by itself (prelude code checks the interrupt flag)
-/// before the evaluation process is ended, which costs the session's variables.
-const INTERRUPT_GRACE: Duration = Duration::from_secs(2);
-
-/// Stops the running cell from another thread. First it raises the flag that prelude loops
-/// check (`ferrolab::runtime::check_interrupt`), which unwinds the cell and keeps every
-/// variable; a cell that does not stop within INTERRUPT_GRACE loses its process.
-pub struct Interrupter {
-    /// A one-byte file the evaluation process maps into memory: 1 means "stop".
-    flag: PathBuf,
-    /// Touched by the cell-build hook after each build (see cellbuild.rs).
-    built: PathBuf,
-    /// When the current cell began, to tell whether its build has finished.
-    cell_began: Mutex<std::time::SystemTime>,
-    pid: Mutex<Option<u32>>,
-    /// Counts cells, so a late kill never hits a cell started after the interrupt.
-    cell: AtomicU64,
-    running: AtomicBool,
-    killed: AtomicBool,
-}
-
-impl Interrupter {
-    pub fn new(session_dir: &std::path::Path) -> Self {
-        Interrupter {
-            flag: session_dir.join("interrupt"),
-            built: session_dir.join(crate::cellbuild::BUILT_MARKER),
-            cell_began: Mutex::new(std::time::SystemTime::now()),
-            pid: Mutex::new(None),
-            cell: AtomicU64::new(0),
-            running: AtomicBool::new(false),
-            killed: AtomicBool::new(false),
-        }
-    }
-
-    fn set_flag(&self, raised: bool) {
-        use std::os::unix::fs::FileExt;
-        // Written in place, never truncated: the evaluation process has this byte mapped,
-        // and reading a mapping past the end of its file is a SIGBUS.
-        let written = std::fs::OpenOptions::new()
-            .write(true)
-            .open(&self.flag)
-            .and_then(|f| f.write_all_at(&[raised as u8], 0));
-        if let Err(error) = written {
-            eprintln!(
-                "ferrolab: cannot write the interrupt flag {}: {error}",
-                self.flag.display()
-            );
-        }
-    }
-
-    fn begin_cell(&self) {
-        self.set_flag(false);
-        *self.cell_began.lock().unwrap() = std::time::SystemTime::now();
-        self.killed.store(false, Ordering::SeqCst);
-        self.cell.fetch_add(1, Ordering::SeqCst);
-        self.running.store(true, Ordering::SeqCst);
-    }
-
-    fn end_cell(&self) {
-        self.running.store(false, Ordering::SeqCst);
-    }
-
-    /// When the current cell's build ended, if it has.
-    fn build_ended(&self) -> Option<std::time::SystemTime> {
-        let built = std::fs::metadata(&self.built).ok()?.modified().ok()?;
-        (built >= *self.cell_began.lock().unwrap()).then_some(built)
-    }
-
-    pub fn interrupt(self: &Arc<Self>) {
-        if !self.running.load(Ordering::SeqCst) {
-            return;
-        }
-        self.set_flag(true);
-        let (this, cell) = (self.clone(), self.cell.load(Ordering::SeqCst));
+impl RustInterpreter {
+    /// Starts the session thread, which loads the prelude in the background, and returns at
+    /// once, so that `kernel_info` is answered before any compilation happens. Cells' output
+    /// goes to `emit`. The session thread calls `when_ready` once the session has started,
+    /// before it serves any request.
+    pub fn start(
+        prebuilt: Prebuilt,
+        session_dir: PathBuf,
+        emit: impl Fn(CellOutput) + Send + Sync + 'static,
+        when_ready: impl FnOnce(&mut Session) + Send + 'static,
+    ) -> Self {
+        let interrupter = Arc::new(Interrupter::new(&session_dir));
+        let (jobs, job_rx) = std::sync::mpsc::channel();
+        let thread_interrupter = interrupter.clone();
         std::thread::spawn(move || {
-            let still_running =
-                || this.running.load(Ordering::SeqCst) && this.cell.load(Ordering::SeqCst) == cell;
-            std::thread::sleep(INTERRUPT_GRACE);
-            // The grace counts from the end of the cell's build: while rustc works, no code
-            // of the cell runs yet, and ending the process would only cost the variables.
-            let build_ended = loop {
-                match this.build_ended() {
-                    Some(ended) => break ended,
-                    None if still_running() => std::thread::sleep(Duration::from_millis(50)),
-                    None => return,
+            let emit = Arc::new(emit);
+            let progress = emit.clone();
+            let started = Session::start(
+                &prebuilt,
+                session_dir,
+                thread_interrupter,
+                move |output| emit(output),
+                |line| progress(CellOutput::Stderr(line.to_owned())),
+            );
+            let session = match started {
+                Ok(mut session) => {
+                    when_ready(&mut session);
+                    Some(session)
+                }
+                Err(error) => {
+                    eprintln!("ferrolab: the session could not start: {error:#}");
+                    progress(CellOutput::Stderr(format!(
+                        "The Rust session could not start: {error:#}\n"
+                    )));
+                    None
                 }
             };
-            let since_build = build_ended.elapsed().unwrap_or_default();
-            std::thread::sleep(INTERRUPT_GRACE.saturating_sub(since_build));
-            if still_running() {
-                if let Some(pid) = *this.pid.lock().unwrap() {
-                    this.killed.store(true, Ordering::SeqCst);
-                    // SAFETY: kill(2) on the evaluation process we started.
-                    unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
-                }
-            }
+            serve_jobs(session, job_rx);
         });
+        RustInterpreter { jobs, interrupter }
+    }
+
+    /// Makes a spare session this kernel's (see spare.rs): the session moves into
+    /// `surroundings` before any cell runs.
+    pub fn adopt(&self, surroundings: Surroundings) {
+        let _ = self.jobs.send(Job::Adopt(surroundings));
+    }
+
+    /// Runs `work` on the session thread at its first pause, once the session is ready.
+    pub fn when_idle(&self, work: impl FnOnce() + Send + 'static) {
+        let _ = self.jobs.send(Job::WhenIdle(Box::new(work)));
+    }
+
+    async fn ask<T>(&self, job: impl FnOnce(oneshot::Sender<T>) -> Job) -> Option<T> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs.send(job(reply)).ok()?;
+        answer.await.ok()
     }
 }
 
+impl Interpreter for RustInterpreter {
+    async fn execute(&self, code: &str) -> Outcome {
+        let code = code.to_owned();
+        let outcome = self.ask(|reply| Job::Execute(code, reply)).await;
+        outcome.unwrap_or_else(|| {
+            Outcome::Error(CellError::new("KernelError", "the session thread stopped"))
+        })
+    }
+
+    async fn complete(&self, code: &str, cursor: usize) -> CompleteReply {
+        let code = code.to_owned();
+        let reply = self.ask(|reply| Job::Complete(code, cursor, reply)).await;
+        reply.unwrap_or_default()
+    }
+
+    async fn inspect(&self, code: &str, cursor: usize) -> InspectReply {
+        let code = code.to_owned();
+        let reply = self.ask(|reply| Job::Inspect(code, cursor, reply)).await;
+        reply.unwrap_or_default()
+    }
+
+    fn is_complete(&self, code: &str) -> IsCompleteReply {
+        match syntax::completeness(code) {
+            Completeness::Complete => IsCompleteReply::complete(),
+            Completeness::Incomplete(indent) => IsCompleteReply::incomplete(indent),
+            Completeness::Invalid => IsCompleteReply::invalid(),
+        }
+    }
+
+    fn interrupt(&self) {
+        self.interrupter.interrupt();
+    }
+
+    fn shutdown(&self) {
+        crate::os::exit_soon();
+    }
+
+    fn language_info(&self) -> LanguageInfo {
+        LanguageInfo {
+            name: "rust".to_owned(),
+            version: crate::prebuilt::rustc_release().to_owned(),
+            mimetype: Some("text/rust".to_owned()),
+            file_extension: Some(".rs".to_owned()),
+            pygments_lexer: Some("rust".to_owned()),
+            codemirror_mode: Some(jupyter_protocol::CodeMirrorMode::Simple("rust".to_owned())),
+            nbconvert_exporter: None,
+        }
+    }
+}
+
+/// The session thread's loop: jobs in order, background work at the first pause.
+fn serve_jobs(mut session: Option<Session>, jobs: Receiver<Job>) {
+    let mut when_idle: Option<Box<dyn FnOnce() + Send>> = None;
+    loop {
+        let job = match &when_idle {
+            Some(_) => match jobs.recv_timeout(IDLE_BEFORE_BACKGROUND_WORK) {
+                Ok(job) => job,
+                Err(RecvTimeoutError::Timeout) => {
+                    when_idle.take().map(|work| work());
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
+            },
+            None => match jobs.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            },
+        };
+        match (job, session.as_mut()) {
+            (Job::WhenIdle(work), _) => when_idle = Some(work),
+            (Job::Execute(code, reply), Some(session)) => {
+                let _ = reply.send(session.execute(&code));
+            }
+            (Job::Execute(_, reply), None) => {
+                let _ = reply.send(Outcome::Error(CellError::new(
+                    "SessionError",
+                    "the Rust session could not start; see the kernel log",
+                )));
+            }
+            (Job::Complete(code, cursor, reply), session) => {
+                let found = session.map(|s| complete::complete(s, &code, cursor));
+                let _ = reply.send(found.unwrap_or_default());
+            }
+            (Job::Inspect(code, cursor, reply), session) => {
+                let found = session.map(|s| complete::inspect(s, &code, cursor));
+                let _ = reply.send(found.unwrap_or_default());
+            }
+            (Job::Adopt(surroundings), Some(session)) => session.adopt(&surroundings),
+            (Job::Adopt(_), None) => {}
+        }
+    }
+}
+
+/// Where a kernel was started: what a spare session's evaluation process takes over from the
+/// kernel that adopts it (spare.rs).
+#[derive(Serialize, Deserialize)]
+pub struct Surroundings {
+    pub cwd: PathBuf,
+    pub env: Vec<(String, String)>,
+}
+
+impl Surroundings {
+    pub fn here() -> Result<Self> {
+        Ok(Surroundings {
+            cwd: std::env::current_dir()?,
+            env: std::env::vars_os()
+                .filter_map(|(name, value)| {
+                    Some((name.into_string().ok()?, value.into_string().ok()?))
+                })
+                .collect(),
+        })
+    }
+
+    /// The variables to set and to remove to turn this process's environment into the
+    /// launcher's, leaving alone those the kernel sets for its own machinery.
+    pub fn env_changes(&self) -> (Vec<(String, String)>, Vec<String>) {
+        let own = |name: &str| {
+            name.starts_with("FERROLAB_")
+                || name.starts_with("EVCXR_")
+                || ["CARGO_HOME", "LD_LIBRARY_PATH", "RUST_LIB_BACKTRACE"].contains(&name)
+        };
+        let set = self
+            .env
+            .iter()
+            .filter(|(name, value)| {
+                !own(name) && std::env::var(name).ok().as_deref() != Some(value.as_str())
+            })
+            .cloned()
+            .collect();
+        let unset = std::env::vars_os()
+            .filter_map(|(name, _)| name.into_string().ok())
+            .filter(|name| !own(name) && !self.env.iter().any(|(n, _)| n == name))
+            .collect();
+        (set, unset)
+    }
+}
+
+/// One notebook session: an evcxr context and the evaluation process that runs its cells.
 pub struct Session {
     context: CommandContext,
-    sink: Arc<Mutex<Sink>>,
-    /// The evaluation process's stdout and stderr (clones; only checked for emptiness).
-    streams: [crossbeam_channel::Receiver<String>; 2],
-    pub interrupter: Arc<Interrupter>,
+    capture: Capture,
+    interrupter: Arc<Interrupter>,
     dir: PathBuf,
 }
 
@@ -224,7 +262,7 @@ impl Session {
         prebuilt: &Prebuilt,
         dir: PathBuf,
         interrupter: Arc<Interrupter>,
-        emit: impl Fn(Output) + Send + Sync + 'static,
+        emit: impl Fn(CellOutput) + Send + Sync + 'static,
         mut progress: impl FnMut(&str),
     ) -> Result<Session> {
         if let Some(reason) = prebuilt.stale_reason() {
@@ -251,11 +289,7 @@ impl Session {
         let mut context = CommandContext::with_eval_context(eval_context);
         trace("evaluation process started");
 
-        let sink = Arc::new(Mutex::new(Sink::default()));
-        let streams = [outputs.stdout.clone(), outputs.stderr.clone()];
-        let emit = Arc::new(emit);
-        spawn_forwarder(outputs.stdout, sink.clone(), emit.clone(), false);
-        spawn_forwarder(outputs.stderr, sink.clone(), emit, true);
+        let capture = Capture::start(outputs.stdout, outputs.stderr, emit);
 
         for command in [
             format!(":opt {CELL_OPT_LEVEL}"),
@@ -268,8 +302,7 @@ impl Session {
         }
         let mut session = Session {
             context,
-            sink,
-            streams,
+            capture,
             interrupter,
             dir,
         };
@@ -285,7 +318,7 @@ impl Session {
             .execute(SESSION_INIT)
             .map_err(|e| anyhow::anyhow!("loading the prelude: {e}"))?;
         let pid = self.context.process_handle().lock().unwrap().id();
-        *self.interrupter.pid.lock().unwrap() = Some(pid);
+        self.interrupter.set_process(pid);
         Ok(())
     }
 
@@ -297,7 +330,7 @@ impl Session {
         let _ = self.context.completions(WARM_UP, WARM_UP.len());
     }
 
-    /// What a spare session does while it waits (see standby.rs): the work a notebook's first
+    /// What a spare session does while it waits (see spare.rs): the work a notebook's first
     /// cell would otherwise wait for, through the path a cell takes. rust-analyzer infers the
     /// types of variables holding an array, a dataframe and a tensor, and rustc loads those
     /// crates' metadata and builds the code that stores such variables; then the variables
@@ -318,8 +351,8 @@ impl Session {
     }
 
     /// Gives the evaluation process the working directory and environment of the kernel that
-    /// took this session over (see standby.rs).
-    pub fn adopt(&mut self, surroundings: &crate::standby::Surroundings) {
+    /// took this session over (see spare.rs).
+    pub fn adopt(&mut self, surroundings: &Surroundings) {
         let (set, unset) = surroundings.env_changes();
         let code = format!(
             "ferrolab::runtime::adopt({:?}, &{set:?}, &{unset:?});",
@@ -332,15 +365,9 @@ impl Session {
 
     pub fn execute(&mut self, code: &str) -> Outcome {
         let before: Vec<String> = self.variable_names();
-        {
-            let mut sink = self.sink.lock().unwrap();
-            sink.panic = None;
-            sink.user_error = false;
-            sink.last_stderr_burst.clear();
-            sink.budget = OutputBudget::default();
-        }
+        self.capture.begin_cell();
         self.interrupter.begin_cell();
-        let result = self.context.execute(code);
+        let mut result = self.context.execute(code);
         self.interrupter.end_cell();
         if let Ok(outputs) = &result {
             let phases: Vec<String> = outputs
@@ -350,15 +377,13 @@ impl Session {
                 .collect();
             trace(&format!("cell phases: {}", phases.join(", ")));
         }
-        let (panic, user_error) = {
-            let mut sink = self.wait_for_output();
-            let user_error = sink
-                .user_error
-                .then(|| sink.last_stderr_burst.trim_end().to_owned());
-            (sink.panic.take(), user_error)
-        };
+        let run = result.as_mut().ok().and_then(|outputs| {
+            let run = outputs.content_by_mime_type.remove(RUN_END_MIME)?;
+            run.trim().parse().ok()
+        });
+        let ended = self.capture.end_cell(run);
         match result {
-            Ok(outputs) => match (panic, user_error) {
+            Ok(outputs) => match (ended.panic, ended.returned_error) {
                 (Some(panic), _) => {
                     let source = self.context.last_source().unwrap_or_default();
                     Outcome::Error(report::panic(&panic, &source, code))
@@ -376,7 +401,7 @@ impl Session {
                 }
             },
             Err(evcxr::Error::SubprocessTerminated(message)) => {
-                let interrupted = self.interrupter.killed.load(Ordering::SeqCst);
+                let interrupted = self.interrupter.killed_the_process();
                 let restarted = self.init_process();
                 Outcome::Error(report::process_lost(
                     &message,
@@ -413,23 +438,13 @@ impl Session {
         }
     }
 
-    /// Waits until the forwarders have handed on every line the cell printed, so that the
-    /// result and `idle` come after the cell's output. evcxr drains stdout before it returns,
-    /// but not stderr; and a forwarder may be holding lines it is gathering into one message.
-    fn wait_for_output(&self) -> std::sync::MutexGuard<'_, Sink> {
-        let deadline = std::time::Instant::now() + Duration::from_secs(1);
-        loop {
-            let guard = self.sink.lock().unwrap();
-            if self.streams.iter().all(|s| s.is_empty()) || std::time::Instant::now() > deadline {
-                return guard;
-            }
-            drop(guard);
-            std::thread::sleep(Duration::from_millis(1));
-        }
+    fn variable_names(&self) -> Vec<String> {
+        self.variables().into_iter().map(|(name, _)| name).collect()
     }
+}
 
-    /// `(name, type)` of every variable the session holds, sorted by name.
-    pub fn variables(&self) -> Vec<(String, String)> {
+impl Analysis for Session {
+    fn variables(&self) -> Vec<(String, String)> {
         let mut vars: Vec<_> = self
             .context
             .variables_and_types()
@@ -439,23 +454,14 @@ impl Session {
         vars
     }
 
-    fn variable_names(&self) -> Vec<String> {
-        self.variables().into_iter().map(|(name, _)| name).collect()
-    }
-
-    pub fn item_names(&self) -> Vec<String> {
+    fn item_names(&self) -> Vec<String> {
         self.context
             .defined_item_names()
             .map(str::to_owned)
             .collect()
     }
 
-    /// rust-analyzer's completions at a byte offset: (start, end, matches with their kinds).
-    pub fn completions(
-        &mut self,
-        code: &str,
-        offset: usize,
-    ) -> Result<(usize, usize, Vec<(String, String)>)> {
+    fn completions(&mut self, code: &str, offset: usize) -> Result<complete::Found> {
         let found = self
             .context
             .completions(code, offset)
@@ -465,11 +471,14 @@ impl Session {
             .into_iter()
             .map(|c| (c.code, c.kind.to_owned()))
             .collect();
-        Ok((found.start_offset, found.end_offset, matches))
+        Ok(complete::Found {
+            start: found.start_offset,
+            end: found.end_offset,
+            matches,
+        })
     }
 
-    /// rust-analyzer's hover text (plain, html) for the code up to a byte offset.
-    pub fn hover(&mut self, code: &str, offset: usize) -> Option<(String, String)> {
+    fn hover(&mut self, code: &str, offset: usize) -> Option<(String, String)> {
         self.context
             .hover_at(code, offset)
             .ok()
@@ -477,17 +486,10 @@ impl Session {
     }
 }
 
-/// With FERROLAB_TRACE set, the kernel logs where a session's time goes (for benchmarks).
-fn trace(message: &str) {
-    if std::env::var_os("FERROLAB_TRACE").is_some() {
-        eprintln!("ferrolab: {message}");
-    }
-}
-
 /// Where the evaluation process finds `libstd-*.so` and `libferrolab.so`: cells link both
 /// dynamically, and the relative RUNPATH rustc writes is computed for `deps/`, not for the
 /// copy evcxr loads one folder up.
-fn library_path(session_dir: &std::path::Path) -> Result<std::ffi::OsString> {
+fn library_path(session_dir: &Path) -> Result<std::ffi::OsString> {
     let output = std::process::Command::new("rustc")
         .args(["--print", "target-libdir"])
         .output()?;
@@ -496,7 +498,7 @@ fn library_path(session_dir: &std::path::Path) -> Result<std::ffi::OsString> {
         .join("target")
         .join(crate::prebuilt::host_target())
         .join("debug/deps");
-    let mut paths = vec![std::path::PathBuf::from(sysroot_lib), deps];
+    let mut paths = vec![PathBuf::from(sysroot_lib), deps];
     paths.extend(
         std::env::var_os("LD_LIBRARY_PATH")
             .iter()
@@ -511,77 +513,26 @@ impl Drop for Session {
     }
 }
 
-/// Hands the evaluation process's stdout or stderr on as it comes, sorting out the prelude's
-/// marker lines and joining the plain lines that are already waiting into one stream message.
-/// Lines are only taken from the channel under the sink's lock, so once evcxr reports the
-/// channel empty, taking the lock in `execute` waits for the last line.
-fn spawn_forwarder(
-    lines: crossbeam_channel::Receiver<String>,
-    sink: Arc<Mutex<Sink>>,
-    emit: Arc<dyn Fn(Output) + Send + Sync>,
-    is_stderr: bool,
-) {
-    let stream = move |text: String| {
-        if is_stderr {
-            Output::Stderr(text)
-        } else {
-            Output::Stdout(text)
-        }
-    };
-    std::thread::spawn(move || loop {
-        let mut ready = crossbeam_channel::Select::new();
-        ready.recv(&lines);
-        if ready.ready_timeout(Duration::from_millis(500)).is_err() {
-            continue;
-        }
-        // Let a burst of lines gather, so a chatty loop becomes a few messages a second, not
-        // one per line (outside the lock: evcxr itself waits for the channel to drain).
-        std::thread::sleep(STREAM_COALESCE);
-        let mut guard = sink.lock().unwrap();
-        let mut text = String::new();
-        let mut burst = String::new();
-        let disconnected = loop {
-            match lines.try_recv() {
-                Ok(line) => {
-                    if let Some(json) = line.strip_prefix(PANIC_MARKER) {
-                        guard.panic = serde_json::from_str(json).ok();
-                    } else if line == crate::relay::USER_ERROR_MARKER {
-                        guard.user_error = true;
-                    } else if let Some(json) = line.strip_prefix(DISPLAY_MARKER) {
-                        // Keep the order: text printed before a display goes out before it.
-                        if !text.is_empty() {
-                            emit(stream(std::mem::take(&mut text)));
-                        }
-                        if let Ok(message) = serde_json::from_str(json) {
-                            emit(Output::Display(message));
-                        }
-                    } else if let Some(kept) = guard.budget.take(&line) {
-                        if is_stderr {
-                            burst += kept;
-                            burst.push('\n');
-                        }
-                        text += kept;
-                        text.push('\n');
-                    }
-                    if text.len() >= STREAM_BATCH_BYTES {
-                        emit(stream(std::mem::take(&mut text)));
-                    }
-                }
-                Err(crossbeam_channel::TryRecvError::Empty) => break false,
-                Err(crossbeam_channel::TryRecvError::Disconnected) => break true,
-            }
-        };
-        if !text.is_empty() {
-            emit(stream(text));
-        }
-        if !burst.trim().is_empty() {
-            guard.last_stderr_burst = burst;
-        }
-        if let Some(note) = guard.budget.note_once() {
-            emit(stream(note));
-        }
-        if disconnected {
-            return;
-        }
-    });
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_changes_turn_this_environment_into_the_launchers_but_keep_the_kernels_own() {
+        let mut launcher = Surroundings::here().unwrap();
+        launcher.env.retain(|(name, _)| name != "PATH");
+        launcher
+            .env
+            .retain(|(name, _)| !name.starts_with("FERROLAB_"));
+        launcher.env.push(("NOTEBOOK_ONLY".into(), "1".into()));
+        launcher
+            .env
+            .push(("FERROLAB_SPARE".into(), "elsewhere".into()));
+        launcher
+            .env
+            .push(("LD_LIBRARY_PATH".into(), "/elsewhere".into()));
+        let (set, unset) = launcher.env_changes();
+        assert_eq!(set, [("NOTEBOOK_ONLY".to_owned(), "1".to_owned())]);
+        assert_eq!(unset, ["PATH"]);
+    }
 }

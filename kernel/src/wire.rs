@@ -184,7 +184,7 @@ pub enum Channel {
 }
 
 /// Messages on their way out, each to one socket.
-pub enum Outgoing {
+pub enum Outbound {
     Shell(JupyterMessage),
     Control(JupyterMessage),
     IoPub(JupyterMessage),
@@ -196,7 +196,7 @@ pub enum Outgoing {
 /// file is known) goes out signed on its socket.
 pub async fn serve(
     info: &ConnectionInfo,
-    mut outgoing_rx: mpsc::UnboundedReceiver<Outgoing>,
+    mut outgoing_rx: mpsc::UnboundedReceiver<Outbound>,
 ) -> Result<mpsc::UnboundedReceiver<(Channel, JupyterMessage)>> {
     let endpoint = |port: u16| format!("{}://{}:{}", info.transport, info.ip, port);
     let mut shell = zeromq::RouterSocket::new();
@@ -264,14 +264,14 @@ pub async fn serve(
                     Err(error) => eprintln!("ferrolab: iopub receive failed: {error}"),
                 },
                 outgoing = outgoing_rx.recv() => match outgoing {
-                    Some(Outgoing::IoPub(mut message)) => {
+                    Some(Outbound::IoPub(mut message)) => {
                         // iopub's first frame is a topic that subscribers filter on, not a route.
                         let topic = format!("kernel.ferrolab.{}", message.header.msg_type);
                         message.zmq_identities = vec![Bytes::from(topic)];
                         send_logged(&mut iopub, &message, &signer).await
                     }
-                    Some(Outgoing::Shell(message)) => send_logged(&mut shell_send, &message, &signer).await,
-                    Some(Outgoing::Control(message)) => send_logged(&mut control_send, &message, &signer).await,
+                    Some(Outbound::Shell(message)) => send_logged(&mut shell_send, &message, &signer).await,
+                    Some(Outbound::Control(message)) => send_logged(&mut control_send, &message, &signer).await,
                     None => break,
                 },
             }

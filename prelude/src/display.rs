@@ -4,7 +4,7 @@
 //! A cell's last value reaches the kernel through evcxr, which calls `.evcxr_display()` on it;
 //! [`display`], [`DisplayHandle::update`] and [`clear_output`] send one JSON line each on
 //! stdout, marked so the kernel turns it into `display_data`, `update_display_data` or
-//! `clear_output` (see kernel/src/session.rs).
+//! `clear_output` (the messages of ferrolab-protocol).
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -13,10 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use ferrolab_protocol::{marked_line, Display, DISPLAY_MARKER};
 use image::{DynamicImage, GrayImage, ImageBuffer, ImageFormat, RgbImage, RgbaImage};
-use serde_json::json;
-
-const DISPLAY_MARKER: &str = "FERROLAB_DISPLAY";
 
 /// Output data keyed by MIME type, e.g. `text/plain`, `text/html`, `image/svg+xml`.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -363,7 +361,10 @@ pub fn display(value: &impl Render) -> DisplayHandle {
         std::process::id(),
         NEXT_DISPLAY_ID.fetch_add(1, Ordering::Relaxed)
     );
-    send(json!({"kind": "display", "data": value.render().0, "display_id": id}));
+    send(Display::Display {
+        data: value.render().0,
+        display_id: id.clone(),
+    });
     DisplayHandle { id }
 }
 
@@ -375,7 +376,10 @@ pub struct DisplayHandle {
 
 impl DisplayHandle {
     pub fn update(&self, value: &impl Render) {
-        send(json!({"kind": "update", "data": value.render().0, "display_id": self.id}));
+        send(Display::Update {
+            data: value.render().0,
+            display_id: self.id.clone(),
+        });
     }
 
     pub fn id(&self) -> &str {
@@ -422,10 +426,10 @@ impl LiveText {
 
 /// Clears the running cell's output; with `wait`, only once new output arrives (no flicker).
 pub fn clear_output(wait: bool) {
-    send(json!({"kind": "clear", "wait": wait}));
+    send(Display::Clear { wait });
 }
 
-fn send(message: serde_json::Value) {
+fn send(message: Display) {
     // One line: serde_json escapes newlines inside strings.
-    println!("{DISPLAY_MARKER} {message}");
+    println!("{}", marked_line(DISPLAY_MARKER, &message));
 }

@@ -3,8 +3,7 @@
 
 use std::sync::atomic::{AtomicPtr, Ordering};
 
-/// Marker of the line the kernel reads a panic report from (see kernel/src/session.rs).
-const PANIC_MARKER: &str = "FERROLAB_PANIC";
+use ferrolab_protocol::{env, marked_line, PanicReport, PANIC_MARKER};
 
 /// The kernel's one-byte interrupt flag file, mapped into memory: checking it costs one load.
 static INTERRUPT_FLAG: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
@@ -35,16 +34,21 @@ pub fn install() {
         };
         let (file, line, column) = info
             .location()
-            .map(|l| (l.file().to_owned(), l.line(), l.column()))
+            .map(|l| (l.file().to_owned(), l.line() as usize, l.column() as usize))
             .unwrap_or_default();
-        let report = serde_json::json!({"message": message, "file": file, "line": line,
-            "column": column, "interrupted": interrupted});
-        println!("{PANIC_MARKER} {report}");
+        let report = PanicReport {
+            message,
+            file,
+            line,
+            column,
+            interrupted,
+        };
+        println!("{}", marked_line(PANIC_MARKER, &report));
     }));
 }
 
 /// Called by the kernel when it takes over a spare session that was started elsewhere (see
-/// kernel/src/standby.rs): this process moves to the notebook's directory and environment,
+/// kernel/src/spare.rs): this process moves to the notebook's directory and environment,
 /// as if the kernel had been started there.
 pub fn adopt(dir: &str, set: &[(&str, &str)], unset: &[&str]) {
     if let Err(error) = std::env::set_current_dir(dir) {
@@ -59,7 +63,7 @@ pub fn adopt(dir: &str, set: &[(&str, &str)], unset: &[&str]) {
 }
 
 fn map_interrupt_flag() {
-    let Some(path) = std::env::var_os("FERROLAB_INTERRUPT_FILE") else {
+    let Some(path) = std::env::var_os(env::INTERRUPT_FILE) else {
         return;
     };
     let Ok(file) = std::fs::OpenOptions::new().read(true).open(path) else {

@@ -79,14 +79,10 @@ fn cache_dirs() -> Vec<PathBuf> {
     if let Some(home) = std::env::var_os("HF_HOME") {
         dirs.push(PathBuf::from(home).join("hub"));
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from);
-    if let Some(home) = &home {
-        dirs.push(home.join(".cache/huggingface/hub"));
+    if let Some(home) = std::env::var_os("HOME") {
+        dirs.push(PathBuf::from(home).join(".cache/huggingface/hub"));
     }
-    match std::env::var_os("FERROLAB_HOME") {
-        Some(ferrolab) => dirs.push(PathBuf::from(ferrolab).join("hub")),
-        None => dirs.extend(home.map(|home| home.join(".cache/ferrolab/hub"))),
-    }
+    dirs.extend(ferrolab_protocol::home().map(|home| home.join("hub")));
     dirs
 }
 

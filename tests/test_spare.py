@@ -1,4 +1,4 @@
-"""Spare sessions (kernel/src/standby.rs): a kernel started while a spare waits becomes that
+"""Spare sessions (kernel/src/spare.rs): a kernel started while a spare waits becomes that
 spare, in the directory and environment Jupyter started it with, and the process Jupyter
 started and the kernel end together."""
 
@@ -19,7 +19,7 @@ REPORT = (
 
 def start_kernel_in(cwd, **env):
     km = KernelManager(kernel_name=KERNEL)
-    km.start_kernel(cwd=str(cwd), env={**os.environ, "FERROLAB_STANDBY": "on", **env})
+    km.start_kernel(cwd=str(cwd), env={**os.environ, "FERROLAB_SPARE": "on", **env})
     kc = km.client()
     kc.start_channels()
     kc.wait_for_ready(timeout=60)
@@ -37,7 +37,7 @@ def stop(kernel):
 
 def test_spares_can_be_turned_off(tmp_path):
     spare = wait_for_spare()
-    kernel = start_kernel_in(tmp_path, FERROLAB_STANDBY="off")
+    kernel = start_kernel_in(tmp_path, FERROLAB_SPARE="off")
     try:
         assert kernel.kc.kernel_info(reply=True, timeout=10)["content"]["status"] == "ok"
         assert wait_for_spare() == spare  # still waiting: the new kernel started its own session

@@ -4,15 +4,15 @@
 //! prelude's loading, rust-analyzer reading the crate graph: docs/performance.md), and none of
 //! that can begin before Jupyter starts the kernel. So a kernel whose session is ready and
 //! idle (never while cells run: on 2 cores a spare's start would slow them) starts a spare:
-//! this binary in its `spare` role, which prepares a session as a kernel does, warms it up
-//! with a representative first cell, and waits on a Unix socket in its build's slot under
-//! `$FERROLAB_HOME/standby`. The next kernel Jupyter starts (another notebook, a restart)
+//! this binary as `spare run`, which prepares a session as a kernel does, warms it up with a
+//! representative first cell, and waits on a Unix socket in its build's slot under
+//! `$FERROLAB_HOME/spares`. The next kernel Jupyter starts (another notebook, a restart)
 //! hands the spare its connection file, working directory and environment, and the spare
 //! becomes that kernel. The process Jupyter started stays as its stand-in: it forwards
 //! SIGINT, and each of the two ends when the other does. The same idea as Gradle's daemon.
 //!
-//! `FERROLAB_STANDBY=off` turns spares off; a spare no kernel took exits after
-//! `FERROLAB_STANDBY_IDLE_SECS` (default 1800).
+//! `FERROLAB_SPARE=off` turns spares off; a spare no kernel took exits after
+//! `FERROLAB_SPARE_IDLE_SECS` (default 1800).
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -22,60 +22,16 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use ferrolab_protocol::env;
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
 
-use crate::kernel::Kernel;
+use crate::launch::Wires;
 use crate::prebuilt::{FileLock, Prebuilt};
+use crate::session::{RustInterpreter, Surroundings};
 
-/// The argument that starts this binary as a spare session.
-pub const SPARE_ROLE: &str = "spare";
 const DEFAULT_IDLE_SECS: u64 = 1800;
 /// How long a launcher waits for a spare to answer before it starts a session of its own.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Where a kernel was started: what the evaluation process takes over from its launcher.
-#[derive(Serialize, Deserialize)]
-pub struct Surroundings {
-    pub cwd: PathBuf,
-    pub env: Vec<(String, String)>,
-}
-
-impl Surroundings {
-    fn here() -> Result<Self> {
-        Ok(Surroundings {
-            cwd: std::env::current_dir()?,
-            env: std::env::vars_os()
-                .filter_map(|(name, value)| {
-                    Some((name.into_string().ok()?, value.into_string().ok()?))
-                })
-                .collect(),
-        })
-    }
-
-    /// The variables to set and to remove to turn this process's environment into the
-    /// launcher's, leaving alone those the kernel sets for its own machinery.
-    pub fn env_changes(&self) -> (Vec<(String, String)>, Vec<String>) {
-        let own = |name: &str| {
-            name.starts_with("FERROLAB_")
-                || name.starts_with("EVCXR_")
-                || ["CARGO_HOME", "LD_LIBRARY_PATH", "RUST_LIB_BACKTRACE"].contains(&name)
-        };
-        let set = self
-            .env
-            .iter()
-            .filter(|(name, value)| {
-                !own(name) && std::env::var(name).ok().as_deref() != Some(value.as_str())
-            })
-            .cloned()
-            .collect();
-        let unset = std::env::vars_os()
-            .filter_map(|(name, _)| name.into_string().ok())
-            .filter(|name| !own(name) && !self.env.iter().any(|(n, _)| n == name))
-            .collect();
-        (set, unset)
-    }
-}
 
 #[derive(Serialize, Deserialize)]
 struct Request {
@@ -85,7 +41,7 @@ struct Request {
 
 fn enabled() -> bool {
     !matches!(
-        std::env::var("FERROLAB_STANDBY").as_deref(),
+        std::env::var(env::SPARE).as_deref(),
         Ok("off" | "0" | "false" | "no")
     )
 }
@@ -109,7 +65,7 @@ impl Slot {
         );
         let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(build));
         Some(Slot {
-            dir: standby_dir(&prebuilt.home).join(&digest[..16]),
+            dir: spares_dir(&prebuilt.home).join(&digest[..16]),
         })
     }
 
@@ -125,7 +81,7 @@ impl Slot {
     /// The spare that waits in this slot: ready, alive, and taken by no one yet.
     fn waiting_spare(&self) -> Option<libc::pid_t> {
         let pid = std::fs::read_to_string(self.ready()).ok()?.parse().ok()?;
-        crate::prebuilt::process_exists(pid).then_some(pid)
+        crate::os::process_exists(pid).then_some(pid)
     }
 
     /// Leaves the slot to the next spare.
@@ -135,8 +91,8 @@ impl Slot {
     }
 }
 
-fn standby_dir(home: &Path) -> PathBuf {
-    home.join("standby")
+fn spares_dir(home: &Path) -> PathBuf {
+    home.join("spares")
 }
 
 /// The launcher's side: hands the kernel's start to a waiting spare, if there is one, and
@@ -197,7 +153,7 @@ pub fn start_spare(home: &Path) {
         return;
     }
     let started = (|| -> Result<std::process::Child> {
-        let dir = standby_dir(home);
+        let dir = spares_dir(home);
         std::fs::create_dir_all(&dir)?;
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -205,7 +161,7 @@ pub fn start_spare(home: &Path) {
             .open(dir.join("log"))?;
         let mut command = std::process::Command::new(std::env::current_exe()?);
         command
-            .arg(SPARE_ROLE)
+            .args(["spare", "run"])
             .current_dir(home)
             .stdin(std::process::Stdio::null())
             .stdout(log.try_clone()?)
@@ -222,10 +178,10 @@ pub fn start_spare(home: &Path) {
     }
 }
 
-/// `ferrolab-kernel standby --wait`: starts a spare if none waits, and returns the pid of the
+/// `ferrolab-kernel spare wait`: starts a spare if none waits, and returns the pid of the
 /// spare once one is ready (for benchmarks and tests, which need one to be there).
 pub fn wait_for_spare(prebuilt: &Prebuilt) -> Result<libc::pid_t> {
-    anyhow::ensure!(enabled(), "spare sessions are off (FERROLAB_STANDBY)");
+    anyhow::ensure!(enabled(), "spare sessions are off ({})", env::SPARE);
     let slot = Slot::of(prebuilt).context("the prelude needs rebuilding first")?;
     start_spare(&prebuilt.home);
     let deadline = std::time::Instant::now() + Duration::from_secs(600);
@@ -237,7 +193,7 @@ pub fn wait_for_spare(prebuilt: &Prebuilt) -> Result<libc::pid_t> {
     }
     anyhow::bail!(
         "no spare session got ready; see {}",
-        standby_dir(&prebuilt.home).join("log").display()
+        spares_dir(&prebuilt.home).join("log").display()
     )
 }
 
@@ -260,15 +216,16 @@ pub fn run_spare() -> Result<()> {
     let _ = std::fs::remove_file(slot.socket());
     let listener = UnixListener::bind(slot.socket()).context("binding the spare's socket")?;
     let home = prebuilt.home.clone();
-    let session_dir = crate::prepare_process(&prebuilt)?;
-    let (out, outgoing) = mpsc::unbounded_channel();
+    let session_dir = crate::launch::prepare_process(&prebuilt)?;
+    let wires = Wires::new();
     let ready = slot.ready();
-    let mut kernel = Kernel::start(prebuilt, session_dir, out, move |session| {
+    let warm_up = move |session: &mut crate::session::Session| {
         if !TAKEN.load(Ordering::SeqCst) {
             session.warm_up_first_cell();
             let _ = std::fs::write(&ready, std::process::id().to_string());
         }
-    });
+    };
+    let interpreter = RustInterpreter::start(prebuilt, session_dir, wires.cell_output(), warm_up);
     give_up_when_idle_or_stale(slot.dir.clone());
 
     let (mut stream, request) = loop {
@@ -287,23 +244,24 @@ pub fn run_spare() -> Result<()> {
     slot.vacate();
     drop((listener, lock));
     std::env::set_current_dir(&request.surroundings.cwd)?;
-    let info = crate::read_connection_file(&request.connection_file)?;
-    kernel.adopt(request.surroundings);
+    let info = crate::launch::read_connection_file(&request.connection_file)?;
+    interpreter.adopt(request.surroundings);
     writeln!(stream, "adopted {}", std::process::id())?;
-    kernel.when_idle(move || start_spare(&home));
+    let next_spare_home = home.clone();
+    interpreter.when_idle(move || start_spare(&next_spare_home));
     std::thread::spawn(move || {
         let _ = stream.set_read_timeout(None);
         let _ = std::io::copy(&mut stream, &mut std::io::sink());
         // The launcher is gone: Jupyter considers this kernel ended.
         std::process::exit(0);
     });
-    crate::serve(&info, outgoing, || kernel)
+    crate::launch::serve(&info, wires, &home, || interpreter)
 }
 
-/// Ends a spare no kernel took within FERROLAB_STANDBY_IDLE_SECS, or whose build is no longer
+/// Ends a spare no kernel took within FERROLAB_SPARE_IDLE_SECS, or whose build is no longer
 /// the current one (the kernel was rebuilt, the prelude's sources changed).
 fn give_up_when_idle_or_stale(slot_dir: PathBuf) {
-    let idle = std::env::var("FERROLAB_STANDBY_IDLE_SECS")
+    let idle = std::env::var(env::SPARE_IDLE_SECS)
         .ok()
         .and_then(|s| s.parse().ok())
         .map_or(Duration::from_secs(DEFAULT_IDLE_SECS), Duration::from_secs);
@@ -317,28 +275,4 @@ fn give_up_when_idle_or_stale(slot_dir: PathBuf) {
             std::process::exit(0);
         }
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn env_changes_turn_this_environment_into_the_launchers_but_keep_the_kernels_own() {
-        let mut launcher = Surroundings::here().unwrap();
-        launcher.env.retain(|(name, _)| name != "PATH");
-        launcher
-            .env
-            .retain(|(name, _)| !name.starts_with("FERROLAB_"));
-        launcher.env.push(("NOTEBOOK_ONLY".into(), "1".into()));
-        launcher
-            .env
-            .push(("FERROLAB_STANDBY".into(), "elsewhere".into()));
-        launcher
-            .env
-            .push(("LD_LIBRARY_PATH".into(), "/elsewhere".into()));
-        let (set, unset) = launcher.env_changes();
-        assert_eq!(set, [("NOTEBOOK_ONLY".to_owned(), "1".to_owned())]);
-        assert_eq!(unset, ["PATH"]);
-    }
 }
