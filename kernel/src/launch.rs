@@ -1,5 +1,5 @@
-//! Starting a kernel: the process set up for evcxr, the sockets bound, the Rust interpreter
-//! and the dispatcher wired together; and the kernelspec the installer registers.
+//! Starting a kernel: the process set up for evcxr, the sockets bound, an interpreter and
+//! the dispatcher wired together; and the kernelspec the installer registers.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,28 +13,7 @@ use crate::history::History;
 use crate::interpreter::{CellOutput, Interpreter};
 use crate::prebuilt::Prebuilt;
 use crate::publish::Publisher;
-use crate::session::RustInterpreter;
 use crate::wire::Outbound;
-
-/// The kernel Jupyter started with `connection_file`: a spare session's, if one waits,
-/// else one of its own.
-pub fn run(connection_file: &Path) -> Result<()> {
-    let info = read_connection_file(connection_file)?;
-    let prebuilt = Prebuilt::from_env()?;
-    if crate::spare::hand_over(&prebuilt, connection_file) {
-        return Ok(());
-    }
-    let session_dir = prepare_process(&prebuilt)?;
-    let wires = Wires::new();
-    let cell_output = wires.cell_output();
-    let home = prebuilt.home.clone();
-    serve(&info, wires, &home.clone(), move || {
-        let interpreter = RustInterpreter::start(prebuilt, session_dir, cell_output, |_| {});
-        // Once this session is ready and idle, the next kernel's can start getting ready.
-        interpreter.when_idle(move || crate::spare::start_spare(&home));
-        interpreter
-    })
-}
 
 /// The channel every outbound message goes through, and the publisher on it.
 pub struct Wires {

@@ -35,6 +35,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 
 use crate::prebuilt::Prebuilt;
+use crate::session::RustInterpreter;
 
 fn main() -> Result<()> {
     // When started as evcxr's cargo wrapper or evaluation process, these never return.
@@ -82,11 +83,29 @@ fn main() -> Result<()> {
             Ok(())
         }
         // Any other single argument is a connection file (as ipykernel's `-f` is optional).
-        ["--connection-file", path] | [path] if !path.starts_with('-') => {
-            launch::run(Path::new(path))
-        }
+        ["--connection-file", path] | [path] if !path.starts_with('-') => kernel(Path::new(path)),
         _ => bail!(
             "usage: ferrolab-kernel --connection-file FILE | prebuild | spare start|wait | kernelspec DIR | home"
         ),
     }
+}
+
+/// The kernel Jupyter started with `connection_file`: a spare session's, if one waits, else
+/// one of its own.
+fn kernel(connection_file: &Path) -> Result<()> {
+    let info = launch::read_connection_file(connection_file)?;
+    let prebuilt = Prebuilt::from_env()?;
+    if spare::hand_over(&prebuilt, connection_file) {
+        return Ok(());
+    }
+    let session_dir = launch::prepare_process(&prebuilt)?;
+    let wires = launch::Wires::new();
+    let cell_output = wires.cell_output();
+    let home = prebuilt.home.clone();
+    launch::serve(&info, wires, &home.clone(), move || {
+        let interpreter = RustInterpreter::start(prebuilt, session_dir, cell_output, |_| {});
+        // Once this session is ready and idle, the next kernel's can start getting ready.
+        interpreter.when_idle(move || spare::start_spare(&home));
+        interpreter
+    })
 }
