@@ -109,7 +109,7 @@ def test_greedy_generation_matches_transformers_on_a_tiny_llama(kernel, tmp_path
     assert kernel.run(f"let generator = hub::TextGenerator::load({json.dumps(str(tmp_path))})?;").status == "ok"
     for prompt, expected in GENERATION.items():
         run = kernel.run(f"""
-let out = generator.generate({json.dumps(prompt)}, &hub::Generate {{ max_new_tokens: 12, temperature: 0.0, stream: false, ..Default::default() }})?;
+let out = generator.generate({json.dumps(prompt)}, &nn::GenerationConfig {{ max_new_tokens: 12, temperature: 0.0, stream: false, ..Default::default() }})?;
 println!("ids {{:?}}", out.ids);
 println!("new_ids {{:?}}", out.new_ids);
 """)
@@ -124,16 +124,16 @@ def test_sampling_is_seeded_and_streams_into_one_display(kernel, tmp_path):
     tiny_llama(tmp_path, seed=1)
     run = kernel.run(f"""
 let generator = hub::TextGenerator::load({json.dumps(str(tmp_path))})?;
-let options = hub::Generate {{ max_new_tokens: 20, temperature: 1.0, top_k: Some(5), top_p: Some(0.9), seed: 7, stream: false }};
+let options = nn::GenerationConfig {{ max_new_tokens: 20, temperature: 1.0, top_k: Some(5), top_p: Some(0.9), seed: 7, stream: false }};
 let first = generator.generate("the cat", &options)?;
 println!("same {{}}", first == generator.generate("the cat", &options)?);
-println!("other {{}}", first != generator.generate("the cat", &hub::Generate {{ seed: 8, ..options.clone() }})?);
-let greedy = generator.generate("the cat", &hub::Generate {{ temperature: 0.0, stream: false, max_new_tokens: 20, ..Default::default() }})?;
-println!("top1_is_greedy {{}}", generator.generate("the cat", &hub::Generate {{ top_k: Some(1), top_p: None, ..options.clone() }})?.ids == greedy.ids);
+println!("other {{}}", first != generator.generate("the cat", &nn::GenerationConfig {{ seed: 8, ..options.clone() }})?);
+let greedy = generator.generate("the cat", &nn::GenerationConfig {{ temperature: 0.0, stream: false, max_new_tokens: 20, ..Default::default() }})?;
+println!("top1_is_greedy {{}}", generator.generate("the cat", &nn::GenerationConfig {{ top_k: Some(1), top_p: None, ..options.clone() }})?.ids == greedy.ids);
 """)
     values = printed_values(run)
     assert values == {"same": True, "other": True, "top1_is_greedy": True}
-    run = kernel.run('generator.generate("the dog", &hub::Generate { max_new_tokens: 30, ..Default::default() })?;')
+    run = kernel.run('generator.generate("the dog", &nn::GenerationConfig { max_new_tokens: 30, ..Default::default() })?;')
     assert run.status == "ok"
     shown = run.of_type("display_data")
     assert len(shown) == 1 and shown[0]["content"]["data"]["text/plain"] == "the dog"

@@ -324,7 +324,7 @@ let tree = DecisionTreeClassifier::new().random_state(0);
 let grid = GridSearchCV::new(&tree).param("max_depth", [Some(1), Some(2), None]).param("criterion", ["gini", "entropy"]).fit(&iris.data, &iris.target)?;
 println!("columns {:?}", grid.cv_results.get_column_names().iter().map(|c| c.to_string()).collect::<Vec<_>>());
 println!("height {}", grid.cv_results.height());
-fn draw(iris: &datasets::Dataset, seed: u64) -> Result<Vec<String>, LearnError> {
+fn draw(iris: &datasets::Bunch, seed: u64) -> Result<Vec<String>, LearnError> {
     let search = RandomizedSearchCV::new(&Svc::new())
         .param("c", learn::Distribution::LogUniform(0.01, 100.0))
         .param("gamma", learn::Distribution::LogUniform(0.001, 1.0))

@@ -12,10 +12,11 @@ use polars::prelude::{Column, DataFrame};
 use crate::display::{escape, MimeBundle, Render};
 use crate::random::{self, RandomState};
 
-/// A dataset as scikit-learn's loaders return it: samples in the rows of `data`, one
-/// `target` per sample, and names for both.
+/// A dataset as scikit-learn's loaders return it (its `Bunch`): samples in the rows of
+/// `data`, one `target` per sample, and names for both. (`data::Dataset` is the other idea:
+/// samples by index for a `DataLoader`, as PyTorch's.)
 #[derive(Debug, Clone)]
-pub struct Dataset {
+pub struct Bunch {
     pub name: String,
     pub title: String,
     pub data: Array2<f64>,
@@ -25,7 +26,7 @@ pub struct Dataset {
     pub target_names: Vec<String>,
 }
 
-impl Dataset {
+impl Bunch {
     /// Features and target as one DataFrame (`as_frame=True` in scikit-learn).
     pub fn frame(&self) -> DataFrame {
         let mut columns: Vec<Column> = self
@@ -52,7 +53,7 @@ impl Dataset {
     }
 }
 
-impl Render for Dataset {
+impl Render for Bunch {
     fn render(&self) -> MimeBundle {
         let classes = if self.target_names.is_empty() {
             "a numeric target".to_owned()
@@ -79,25 +80,25 @@ impl Render for Dataset {
 
 const META: &str = include_str!("../data/datasets.json");
 
-pub fn load_iris() -> Dataset {
+pub fn load_iris() -> Bunch {
     load("iris", include_str!("../data/iris.csv"))
 }
 
-pub fn load_wine() -> Dataset {
+pub fn load_wine() -> Bunch {
     load("wine", include_str!("../data/wine.csv"))
 }
 
-pub fn load_breast_cancer() -> Dataset {
+pub fn load_breast_cancer() -> Bunch {
     load("breast_cancer", include_str!("../data/breast_cancer.csv"))
 }
 
 /// The diabetes regression data, features scaled as scikit-learn's `load_diabetes()` scales them.
-pub fn load_diabetes() -> Dataset {
+pub fn load_diabetes() -> Bunch {
     load("diabetes", include_str!("../data/diabetes.csv"))
 }
 
-/// 8 × 8 images of handwritten digits, pixel values 0..16; see [`Dataset::images`].
-pub fn load_digits() -> Dataset {
+/// 8 × 8 images of handwritten digits, pixel values 0..16; see [`Bunch::images`].
+pub fn load_digits() -> Bunch {
     load("digits", include_str!("../data/digits.csv"))
 }
 
@@ -108,7 +109,7 @@ pub fn load_digits() -> Dataset {
 /// *Hands-On Machine Learning* uses, see [`california_housing_table`]) lacks 207
 /// `total_bedrooms`, so `AveBedrms` is NaN there: impute it, or use a model that takes
 /// missing values (HistGradientBoosting).
-pub fn load_california_housing() -> Dataset {
+pub fn load_california_housing() -> Bunch {
     let table = california_housing_table();
     let column = |name: &str| -> Vec<f64> {
         let values = table
@@ -143,7 +144,7 @@ pub fn load_california_housing() -> Dataset {
     ];
     let rows = households.len();
     let data = Array2::from_shape_fn((rows, features.len()), |(i, j)| features[j].1[i]);
-    Dataset {
+    Bunch {
         name: "california_housing".into(),
         title: "California housing dataset".into(),
         data,
@@ -170,7 +171,7 @@ pub fn california_housing_table() -> DataFrame {
 }
 
 /// Reads one of our own data files: a header of feature names and `target`, then numbers.
-fn load(name: &str, csv: &str) -> Dataset {
+fn load(name: &str, csv: &str) -> Bunch {
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
     let width = header.len();
@@ -191,7 +192,7 @@ fn load(name: &str, csv: &str) -> Dataset {
             })
             .unwrap_or_default()
     };
-    Dataset {
+    Bunch {
         name: name.to_owned(),
         title: meta[name]["title"].as_str().unwrap_or(name).to_owned(),
         data: table.slice(ndarray::s![.., ..width - 1]).to_owned(),

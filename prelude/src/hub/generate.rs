@@ -3,50 +3,12 @@
 //! temperature, top-k and top-p, the text streamed into the cell's output as it grows.
 
 use candle_core::{DType, Device, Tensor};
-use candle_transformers::generation::{LogitsProcessor, Sampling};
+use candle_transformers::generation::LogitsProcessor;
 use candle_transformers::models::llama::{Cache, Config, Llama, LlamaConfig, LlamaEosToks};
 
 use super::{load_weights, model_dir, read_config, Result, Tokenizer};
 use crate::display::{LiveText, MimeBundle, Render};
-
-/// How to pick each next token. `temperature` 0 is greedy (always the most likely token);
-/// `top_k` keeps the k most likely, `top_p` the smallest set whose probability reaches p.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Generate {
-    pub max_new_tokens: usize,
-    pub temperature: f64,
-    pub top_k: Option<usize>,
-    pub top_p: Option<f64>,
-    pub seed: u64,
-    /// Show the text in the cell's output as it is generated.
-    pub stream: bool,
-}
-
-impl Default for Generate {
-    fn default() -> Self {
-        Generate {
-            max_new_tokens: 64,
-            temperature: 0.8,
-            top_k: None,
-            top_p: Some(0.95),
-            seed: 0,
-            stream: true,
-        }
-    }
-}
-
-impl Generate {
-    pub(crate) fn sampling(&self) -> Sampling {
-        let temperature = self.temperature;
-        match (temperature <= 0.0, self.top_k, self.top_p) {
-            (true, _, _) => Sampling::ArgMax,
-            (false, None, None) => Sampling::All { temperature },
-            (false, Some(k), None) => Sampling::TopK { k, temperature },
-            (false, None, Some(p)) => Sampling::TopP { p, temperature },
-            (false, Some(k), Some(p)) => Sampling::TopKThenTopP { k, p, temperature },
-        }
-    }
-}
+use crate::nn::GenerationConfig;
 
 pub struct TextGenerator {
     model: Llama,
@@ -76,7 +38,7 @@ impl TextGenerator {
     }
 
     /// Continues `prompt` token by token.
-    pub fn generate(&self, prompt: &str, options: &Generate) -> Result<Generation> {
+    pub fn generate(&self, prompt: &str, options: &GenerationConfig) -> Result<Generation> {
         let mut ids = self.tokenizer.encode(prompt)?.ids;
         let prompt_length = ids.len();
         let mut cache = Cache::new(true, DType::F32, &self.config, &Device::Cpu)?;

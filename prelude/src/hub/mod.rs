@@ -15,7 +15,7 @@ mod tokenizer;
 pub use bert::{Bert, BertLayer};
 pub use classify::{Predictions, TextClassifier};
 pub use embed::{SearchHit, SemanticIndex, SentenceEncoder};
-pub use generate::{Generate, Generation, TextGenerator};
+pub use generate::{Generation, TextGenerator};
 pub use tokenizer::{Batch, Encoding, Tokenizer};
 
 use std::fmt;

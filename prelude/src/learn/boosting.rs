@@ -12,9 +12,9 @@ use rand::SeedableRng;
 use rayon::prelude::*;
 
 use super::{
-    check_len, check_width, encode_classes, estimator, fitted_methods,
-    linear_model::argmax_classes, require, require_choice, seed_for, supervised_fit, Estimator,
-    Fitted, Input, LearnError, Result,
+    argmax_classes, check_len, check_width, encode_classes, estimator, fitted_methods, require,
+    require_choice, seed_for, sigmoid, softmax, supervised_fit, Estimator, Fitted, Input,
+    LearnError, Result,
 };
 use crate::runtime::check_interrupt;
 
@@ -448,15 +448,11 @@ impl Loss {
     }
 }
 
-fn sigmoid(z: f64) -> f64 {
-    1.0 / (1.0 + (-z).exp())
-}
-
-fn softmax_at(raw: &[Vec<f64>], i: usize) -> Vec<f64> {
-    let max = raw.iter().map(|r| r[i]).fold(f64::NEG_INFINITY, f64::max);
-    let exp: Vec<f64> = raw.iter().map(|r| (r[i] - max).exp()).collect();
-    let total: f64 = exp.iter().sum();
-    exp.into_iter().map(|e| e / total).collect()
+/// The class probabilities of sample `i`, from each class's raw scores.
+fn softmax_at(raw: &[Vec<f64>], i: usize) -> Array1<f64> {
+    let mut proba: Array1<f64> = raw.iter().map(|r| r[i]).collect();
+    softmax(proba.view_mut());
+    proba
 }
 
 macro_rules! hist_gradient_boosting {

@@ -8,8 +8,8 @@ use rayon::prelude::*;
 
 use super::tree::{growth, prepare, Growth, Targets, Tree};
 use super::{
-    check_width, encode_classes, estimator, fitted_methods, linear_model::argmax_classes, require,
-    seed_for, supervised_fit, Estimator, Fitted, Input, LearnError, Result,
+    argmax_classes, check_width, encode_classes, estimator, fitted_methods, require, seed_for,
+    supervised_fit, Estimator, Fitted, Input, LearnError, Result,
 };
 use crate::runtime::check_interrupt;
 

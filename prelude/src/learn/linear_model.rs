@@ -4,8 +4,8 @@
 use ndarray::{Array1, Array2, ArrayView1, Axis};
 
 use super::{
-    check_len, check_width, encode_classes, estimator, fitted_methods, require, supervised_fit,
-    Estimator, Fitted, Input, LearnError, Result,
+    argmax_classes, check_len, check_width, encode_classes, estimator, fitted_methods, require,
+    sigmoid, softmax, supervised_fit, Estimator, Fitted, Input, LearnError, Result,
 };
 use crate::linalg;
 use crate::runtime::check_interrupt;
@@ -342,15 +342,6 @@ fn multinomial_loss(scores: &Array2<f64>, index: &[usize]) -> (f64, Array2<f64>)
     (loss, residual)
 }
 
-fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
-    }
-}
-
 /// Limited-memory BFGS (10 corrections) with a backtracking Armijo line search, stopping
 /// when the largest gradient entry is at most `gtol` (SciPy's criterion, which scikit-learn
 /// uses). Written here: the crates that have it (argmin) bring a framework for one function.
@@ -465,12 +456,7 @@ impl Fitted for FittedLogisticRegression {
             return Ok(ndarray::stack![Axis(1), p.mapv(|v| 1.0 - v), p]);
         }
         let mut proba = scores;
-        for mut row in proba.rows_mut() {
-            let max = row.fold(f64::NEG_INFINITY, |m, &v| m.max(v));
-            row.mapv_inplace(|v| (v - max).exp());
-            let total = row.sum();
-            row /= total;
-        }
+        proba.rows_mut().into_iter().for_each(softmax);
         Ok(proba)
     }
 
@@ -490,24 +476,3 @@ impl Fitted for FittedLogisticRegression {
     }
 }
 fitted_methods!(FittedLogisticRegression: predict, predict_proba, score);
-
-/// The class of each row's largest probability (the first on ties, as NumPy's argmax).
-pub(crate) fn argmax_classes(proba: &Array2<f64>, classes: &[f64]) -> Array1<f64> {
-    proba
-        .rows()
-        .into_iter()
-        .map(|row| {
-            let best = row
-                .iter()
-                .enumerate()
-                .fold((0, f64::NEG_INFINITY), |best, (i, &p)| {
-                    if p > best.1 {
-                        (i, p)
-                    } else {
-                        best
-                    }
-                });
-            classes[best.0]
-        })
-        .collect()
-}

@@ -3,9 +3,8 @@
 use ndarray::{Array1, Array2, ArrayView1, Axis};
 
 use super::{
-    check_len, check_width, encode_classes, estimator, fitted_methods,
-    linear_model::argmax_classes, require, supervised_fit, Estimator, Fitted, Input, LearnError,
-    Result,
+    argmax_classes, check_len, check_width, encode_classes, estimator, fitted_methods, require,
+    softmax, supervised_fit, Estimator, Fitted, Input, LearnError, Result,
 };
 
 estimator! {
@@ -97,12 +96,7 @@ impl Fitted for FittedGaussianNb {
                 joint[[i, c]] = self.class_prior[c].ln() + normalizer - 0.5 * distance;
             }
         }
-        for mut row in joint.rows_mut() {
-            let max = row.fold(f64::NEG_INFINITY, |m, &v| m.max(v));
-            row.mapv_inplace(|v| (v - max).exp());
-            let total = row.sum();
-            row /= total;
-        }
+        joint.rows_mut().into_iter().for_each(softmax);
         Ok(joint)
     }
 

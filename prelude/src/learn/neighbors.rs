@@ -5,9 +5,8 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;
 
 use super::{
-    check_len, check_width, encode_classes, estimator, fitted_methods,
-    linear_model::argmax_classes, require, require_choice, supervised_fit, Estimator, Fitted,
-    Input, Result,
+    argmax_classes, check_len, check_width, encode_classes, estimator, fitted_methods, require,
+    require_choice, supervised_fit, Estimator, Fitted, Input, Result,
 };
 use crate::runtime::check_interrupt;
 

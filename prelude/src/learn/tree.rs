@@ -8,9 +8,8 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
 use super::{
-    check_len, check_width, encode_classes, estimator, fitted_methods,
-    linear_model::argmax_classes, require, require_choice, seed_for, supervised_fit, Estimator,
-    Fitted, Input, LearnError, Result,
+    argmax_classes, check_len, check_width, encode_classes, estimator, fitted_methods, require,
+    require_choice, seed_for, supervised_fit, Estimator, Fitted, Input, LearnError, Result,
 };
 use crate::runtime::check_interrupt;
 

@@ -1,15 +1,16 @@
 //! A GPT small enough to train in a notebook: token and position embeddings, a stack of the
 //! prelude's causal [`TransformerBlock`]s, a final layer norm and a linear head over the
-//! vocabulary, as in Karpathy's minGPT. Its sampling shares `hub::Generate`'s options.
+//! vocabulary, as in Karpathy's minGPT. It samples with a [`GenerationConfig`], as the Hugging
+//! Face models do.
 
 use candle_core::{Device, Module, ModuleT, Result, Tensor, D};
 use candle_nn::{Embedding, VarBuilder};
 use candle_transformers::generation::LogitsProcessor;
 
 use super::lora::{linear, Linear, LoraConfig};
+use super::GenerationConfig;
 use super::{layer_norm, LayerNorm, TransformerBlock};
 use crate::display::{LiveText, MimeBundle};
-use crate::hub::Generate;
 
 /// A GPT's sizes.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,7 +112,7 @@ impl Gpt {
     pub fn generate(
         &self,
         prompt: &[u32],
-        options: &Generate,
+        options: &GenerationConfig,
         decode: impl Fn(&[u32]) -> String,
     ) -> Result<Vec<u32>> {
         let device = self.head.base.weight().device();

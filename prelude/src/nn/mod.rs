@@ -46,6 +46,7 @@ pub fn f32_tensor(values: &ndarray::ArrayD<f64>) -> Tensor {
         .expect("a literal's shape holds its values")
 }
 
+pub mod generation;
 pub mod gpt;
 pub mod layers;
 pub mod lora;
@@ -53,6 +54,7 @@ pub mod loss;
 pub mod optim;
 pub mod precision;
 
+pub use generation::GenerationConfig;
 pub use gpt::{Gpt, GptConfig};
 pub use layers::{
     causal_mask, layer_norm, var_builder, Dropout, Flatten, LayerNorm, MaxPool2d,
