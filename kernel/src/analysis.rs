@@ -42,7 +42,9 @@ pub fn real_cargo_home() -> OsString {
         .unwrap_or_else(|| dirs::home_dir().unwrap_or_default().join(".cargo").into())
 }
 
-/// Gives a child process (and the cargo it may run) the real CARGO_HOME.
+/// Gives a child process (and the cargo it may run) the real CARGO_HOME. Here, beside
+/// `install`, because this module is what changed CARGO_HOME: every module that starts a
+/// process undoes it through this one function.
 pub fn restore_cargo_home(command: &mut Command) -> &mut Command {
     command.env("CARGO_HOME", real_cargo_home())
 }
