@@ -29,7 +29,7 @@ const CELL_CRATE: &str = "ctx";
 /// Where the recorded rustc command lives, inside the session's crate directory.
 const RECORD_FILE: &str = "target/ferrolab-cell-rustc.json";
 /// Touched after every build, in the session's crate directory: the kernel's interrupter
-/// waits for it before it may end a cell's process (see session.rs).
+/// waits for it before it may end a cell's process (see interrupt.rs).
 pub const BUILT_MARKER: &str = "target/ferrolab-built";
 /// rustc's errors from the last cell build run directly, one JSON diagnostic a line.
 const ERRORS_FILE: &str = "target/ferrolab-errors.jsonl";
