@@ -417,15 +417,18 @@ pub fn panic(panic: &PanicReport, generated: &str, cell: &str) -> CellError {
     let in_cell = raised_in_cell
         .then(|| locate_in_cell(generated, panic.line, panic.column, cell))
         .flatten();
+    // A stop outside the cell is only where a prelude loop checked the flag: not worth
+    // showing (JupyterLab would make the prelude's path a link that opens nothing).
     let location = match in_cell {
-        Some((line, column)) => format!("cell:{line}:{column}"),
-        None if raised_in_cell => "this cell".to_owned(),
-        None => format!(
+        Some((line, column)) => Some(format!("cell:{line}:{column}")),
+        None if raised_in_cell => Some("this cell".to_owned()),
+        None if panic.interrupted => None,
+        None => Some(format!(
             "{}:{}:{}",
             short_path(&panic.file),
             panic.line,
             panic.column
-        ),
+        )),
     };
     let ename = if panic.interrupted {
         "Interrupted"
@@ -433,7 +436,10 @@ pub fn panic(panic: &PanicReport, generated: &str, cell: &str) -> CellError {
         "panic"
     };
     let mut error = CellError::new(ename, panic.message.clone());
-    error.traceback = vec![format!("{RED}{BOLD}{ename}{RESET} at {location}:")];
+    error.traceback = vec![match location {
+        Some(location) => format!("{RED}{BOLD}{ename}{RESET} at {location}:"),
+        None => format!("{RED}{BOLD}{ename}{RESET}:"),
+    }];
     if let Some((line, column)) = in_cell {
         let source = cell.lines().nth(line - 1).unwrap_or_default();
         let gutter = " ".repeat(line.to_string().len());
@@ -647,6 +653,23 @@ mod tests {
             locate_in_cell(generated, 2, 1, "let b = 1;\n&a + &b"),
             Some((2, 1))
         );
+    }
+
+    #[test]
+    fn a_stop_in_a_prelude_loop_shows_no_prelude_path() {
+        let report = |interrupted| PanicReport {
+            message: "stopped".into(),
+            file: "/home/u/ferrolab/prelude/src/runtime.rs".into(),
+            line: 98,
+            column: 9,
+            interrupted,
+        };
+        let stopped = panic(&report(true), "", "for i in 0.. {}");
+        assert_eq!(stopped.ename, "Interrupted");
+        assert!(!stopped.traceback.concat().contains("runtime.rs"));
+        // A panic raised in a library still says where.
+        let raised = panic(&report(false), "", "f()");
+        assert!(raised.traceback[0].contains("prelude/src/runtime.rs:98:9"));
     }
 
     #[test]
