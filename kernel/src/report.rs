@@ -211,22 +211,45 @@ impl Diagnostic {
             "{RED}{BOLD}error{code}{RESET}{BOLD}: {}{RESET}\n",
             self.message
         );
-        for mark in &self.marks {
-            let gutter = " ".repeat(mark.line.to_string().len());
-            let source = lines.get(mark.line - 1).copied().unwrap_or("");
-            let marker = if mark.primary { "^" } else { "-" };
+        // As rustc lays a snippet out: the primary place once, then each line that has a
+        // mark shown once, in order, with one underline per mark below it.
+        if let Some(primary) = self.marks.first() {
+            let width = self
+                .marks
+                .iter()
+                .map(|m| m.line)
+                .max()
+                .unwrap_or(1)
+                .to_string()
+                .len();
+            let gutter = " ".repeat(width);
             text += &format!(
                 "{gutter}{BLUE}-->{RESET} cell:{}:{}\n",
-                mark.line, mark.column
+                primary.line, primary.column
             );
             text += &format!("{gutter} {BLUE}|{RESET}\n");
-            text += &format!("{BLUE}{}{RESET} {BLUE}|{RESET} {source}\n", mark.line);
-            text += &format!(
-                "{gutter} {BLUE}|{RESET} {}{RED}{}{RESET} {RED}{}{RESET}\n",
-                " ".repeat(mark.column - 1),
-                marker.repeat(mark.width),
-                mark.label
-            );
+            let mut marked: Vec<usize> = self.marks.iter().map(|m| m.line).collect();
+            marked.sort_unstable();
+            marked.dedup();
+            for (i, &line) in marked.iter().enumerate() {
+                if i > 0 && line > marked[i - 1] + 1 {
+                    text += &format!("{BLUE}...{RESET}\n");
+                }
+                let source = lines.get(line - 1).copied().unwrap_or("");
+                text += &format!("{BLUE}{line:>width$}{RESET} {BLUE}|{RESET} {source}\n");
+                let mut on_line: Vec<&Mark> =
+                    self.marks.iter().filter(|m| m.line == line).collect();
+                on_line.sort_by_key(|m| m.column);
+                for mark in on_line {
+                    let marker = if mark.primary { "^" } else { "-" };
+                    text += &format!(
+                        "{gutter} {BLUE}|{RESET} {}{RED}{}{RESET} {RED}{}{RESET}\n",
+                        " ".repeat(mark.column - 1),
+                        marker.repeat(mark.width),
+                        mark.label
+                    );
+                }
+            }
         }
         for help in &self.help {
             text += &format!("{BLUE}help{RESET}: {help}\n");
@@ -653,6 +676,40 @@ mod tests {
             locate_in_cell(generated, 2, 1, "let b = 1;\n&a + &b"),
             Some((2, 1))
         );
+    }
+
+    #[test]
+    fn a_line_with_several_marks_is_shown_once_as_rustc_shows_it() {
+        let mark = |line, column, primary, label: &str| Mark {
+            line,
+            column,
+            width: 1,
+            primary,
+            label: label.into(),
+        };
+        let diagnostic = Diagnostic {
+            code: Some("E0308".into()),
+            message: "mismatched types".into(),
+            marks: vec![
+                mark(3, 9, true, "expected `f64`"),
+                mark(3, 5, false, "this"),
+                mark(1, 1, false, "defined here"),
+            ],
+            help: Vec::new(),
+        };
+        let lines = ["let a = 1.0;", "let unused = 0;", "a + 1"];
+        let text = diagnostic.render(&lines);
+        assert_eq!(text.matches("-->").count(), 1, "{text}");
+        assert!(text.contains("cell:3:9"), "{text}");
+        assert_eq!(text.matches("a + 1").count(), 1, "{text}");
+        assert!(!text.contains("let unused"), "{text}");
+        // Line 1 before line 3, with a gap between them; on line 3, column 5's mark first.
+        let at = |needle: &str| text.find(needle).unwrap();
+        assert!(
+            at("let a = 1.0;") < at("...") && at("...") < at("a + 1"),
+            "{text}"
+        );
+        assert!(at("this") < at("expected `f64`"), "{text}");
     }
 
     #[test]
