@@ -168,7 +168,9 @@ fn serve_jobs(mut session: Option<Session>, jobs: Receiver<Job>) {
             Some(_) => match jobs.recv_timeout(IDLE_BEFORE_BACKGROUND_WORK) {
                 Ok(job) => job,
                 Err(RecvTimeoutError::Timeout) => {
-                    when_idle.take().map(|work| work());
+                    if let Some(work) = when_idle.take() {
+                        work();
+                    }
                     continue;
                 }
                 Err(RecvTimeoutError::Disconnected) => return,
