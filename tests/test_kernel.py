@@ -357,6 +357,20 @@ def test_completion_knows_variables_methods_and_prelude_names(kernel):
     assert (found["cursor_start"], found["cursor_end"]) == (13, 20)
 
 
+def test_completion_offers_only_what_the_user_can_call_with_signatures(kernel):
+    kernel.run("let offered = vec![1.0f64, 2.0];")
+    found = complete(kernel, "offered.")
+    entries = {t["text"]: t for t in found["metadata"]["_jupyter_types_experimental"]}
+    # Vec's private fields and methods (E0616, E0624) and the prelude's display hooks are not
+    # offered; `len` is the method, with its signature.
+    assert not {"buf", "extend_trusted", "render", "evcxr_display"} & set(found["matches"])
+    assert entries["len"]["type"] == "function"
+    assert "fn len(&self) -> usize" in entries["len"]["signature"]
+    # A suggestion that goes through an iterator inserts the whole chain, not a bare `iter`.
+    sums = complete(kernel, "offered.su")["matches"]
+    assert "iter().sum" in sums and "iter" not in sums, sums
+
+
 def test_inspect_shows_a_variables_type(kernel):
     kernel.run("let inspected = 3.5f64;")
     msg_id = kernel.kc.inspect("inspected", 4)

@@ -19,11 +19,30 @@ pub trait Analysis {
     fn hover(&mut self, code: &str, offset: usize) -> Option<(String, String)>;
 }
 
-/// Completions replacing `code[start..end]`, each with its kind.
+/// Completions replacing `code[start..end]`.
 pub struct Found {
     pub start: usize,
     pub end: usize,
-    pub matches: Vec<(String, String)>,
+    pub matches: Vec<Match>,
+}
+
+/// One completion: the text inserted, its kind (`function`, `variable: Vec<f64>`, ...) and,
+/// where rust-analyzer gives one, its signature.
+pub struct Match {
+    pub text: String,
+    pub kind: String,
+    pub signature: Option<String>,
+}
+
+impl Match {
+    fn new(text: impl Into<String>, kind: impl Into<String>) -> Self {
+        let (text, kind) = (text.into(), kind.into());
+        Match {
+            text,
+            kind,
+            signature: None,
+        }
+    }
 }
 
 const KEYWORDS: &[&str] = &[
@@ -45,50 +64,52 @@ pub fn complete(session: &mut impl Analysis, code: &str, cursor: usize) -> Compl
         if !found.matches.is_empty() {
             (start, end) = (found.start, found.end);
         }
-        // rust-analyzer suggests call snippets (`sum_axis(axis)`); insert the bare name, as
-        // IPython does, rather than placeholder text the user must delete.
-        matches.extend(
+        // rust-analyzer suggests call snippets (`sum_axis(axis)`, `iter().sum()` on a Vec);
+        // insert up to the last method's name, as IPython does, rather than placeholder text
+        // the user must delete.
+        matches.extend(found.matches.into_iter().map(|mut found| {
+            let last_call = found.text.rfind(").").map_or(0, |dot| dot + 2);
+            if let Some(paren) = found.text[last_call..].find('(').filter(|&paren| paren > 0) {
+                found.text.truncate(last_call + paren);
+            }
             found
-                .matches
-                .into_iter()
-                .map(|(text, kind)| match text.find('(') {
-                    Some(paren) if paren > 0 => (text[..paren].to_owned(), kind),
-                    _ => (text, kind),
-                }),
-        );
+        }));
     }
     let variables = session.variables();
     if !after_dot && start == word_start {
         let ours = variables
             .iter()
-            .map(|(name, ty)| (name.clone(), format!("variable: {ty}")))
+            .map(|(name, ty)| Match::new(name, format!("variable: {ty}")))
             .chain(
                 session
                     .item_names()
                     .into_iter()
-                    .map(|name| (name, "item".to_owned())),
+                    .map(|name| Match::new(name, "item")),
             )
-            .chain(
-                KEYWORDS
-                    .iter()
-                    .map(|k| (k.to_string(), "keyword".to_owned())),
-            );
-        matches.extend(ours.filter(|(name, _)| name.starts_with(word)));
+            .chain(KEYWORDS.iter().map(|k| Match::new(*k, "keyword")));
+        matches.extend(ours.filter(|found| found.text.starts_with(word)));
     }
     // One entry per name; a session variable is described by its type, whoever found it.
     let variable_types: std::collections::HashMap<String, String> = variables.into_iter().collect();
     let mut seen = std::collections::HashSet::new();
-    matches.retain(|(text, _)| seen.insert(text.clone()));
-    for (text, kind) in &mut matches {
-        if let Some(ty) = variable_types.get(text) {
-            *kind = format!("variable: {ty}");
+    matches.retain(|found| seen.insert(found.text.clone()));
+    for found in &mut matches {
+        if let Some(ty) = variable_types.get(&found.text) {
+            found.kind = format!("variable: {ty}");
         }
     }
 
     let (cursor_start, cursor_end) = (code_points(code, start), code_points(code, end));
     let types: Vec<Value> = matches
         .iter()
-        .map(|(text, kind)| json!({"start": cursor_start, "end": cursor_end, "text": text, "type": kind}))
+        .map(|found| {
+            // IPython's keys: JupyterLab shows `type`; `signature` is for clients that show it.
+            let mut entry = json!({"start": cursor_start, "end": cursor_end, "text": found.text, "type": found.kind});
+            if let Some(signature) = &found.signature {
+                entry["signature"] = json!(signature);
+            }
+            entry
+        })
         .collect();
     let mut metadata = serde_json::Map::new();
     metadata.insert(
@@ -96,7 +117,7 @@ pub fn complete(session: &mut impl Analysis, code: &str, cursor: usize) -> Compl
         Value::Array(types),
     );
     CompleteReply {
-        matches: matches.into_iter().map(|(text, _)| text).collect(),
+        matches: matches.into_iter().map(|found| found.text).collect(),
         cursor_start,
         cursor_end,
         metadata,

@@ -471,7 +471,11 @@ impl Analysis for Session {
         let matches = found
             .completions
             .into_iter()
-            .map(|c| (c.code, c.kind.to_owned()))
+            .map(|c| complete::Match {
+                text: c.code,
+                kind: c.kind.to_owned(),
+                signature: c.detail,
+            })
             .collect();
         Ok(complete::Found {
             start: found.start_offset,

@@ -33,13 +33,18 @@ impl MimeBundle {
 }
 
 /// How a value looks in a notebook: the one way a type renders.
+///
+/// Both methods are hidden from completion (`#[doc(hidden)]`): a type implements `render`,
+/// but nobody calls either on a value in a cell.
 pub trait Render {
+    #[doc(hidden)]
     fn render(&self) -> MimeBundle;
 
     /// evcxr's hook for a cell's final value. Provided here rather than by a blanket impl
     /// over all `T: Render`: a blanket impl would make `x.evcxr_display()` ambiguous for an
     /// integer literal (`let x = 2 + 2; x`) instead of "no such method", and evcxr falls
     /// back to `Debug` formatting only on the latter.
+    #[doc(hidden)]
     fn evcxr_display(&self) {
         let mut out = String::new();
         for (mime, data) in &self.render().0 {
