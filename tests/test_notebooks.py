@@ -86,6 +86,17 @@ def test_notebook_runs_without_unexpected_errors(notebook):
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[n.stem for n in NOTEBOOKS])
+def test_notebook_metadata_is_what_the_kernel_reports(notebook):
+    # JupyterLab writes the kernel's language_info into an opened notebook: any difference
+    # marks a course notebook modified before the learner has typed anything.
+    nb, _ = execute(notebook)
+    shipped = json.loads(notebook.read_text())["metadata"]
+    assert shipped["language_info"] == nb["metadata"]["language_info"], (
+        "the kernel reports a different language_info (a new rustc?): update the notebooks' metadata")
+    assert shipped["kernelspec"] == nb["metadata"]["kernelspec"]
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[n.stem for n in NOTEBOOKS])
 def test_html_export_shows_every_table_plot_and_image_offline(notebook):
     nb, _ = execute(notebook)
     expected = Counter()
