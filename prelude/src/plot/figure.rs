@@ -48,11 +48,20 @@ impl Figure {
         (self.panels.len().div_ceil(columns).max(1), columns)
     }
 
+    /// The size asked for, or panels of 430×340 px shrunk together to fit 960 px: the width
+    /// JupyterLab's output area has beside the prompt in a 1280 px window, where a wider SVG
+    /// is cut off, not scaled (matplotlib keeps a fixed figure size for the same reason).
     fn pixels(&self) -> (u32, u32) {
+        const PANEL: (u32, u32) = (430, 340);
+        const MAX_WIDTH: u32 = 960;
         let (rows, columns) = self.grid();
         let title = if self.title.is_some() { 40 } else { 0 };
-        self.size
-            .unwrap_or((columns as u32 * 430, rows as u32 * 340 + title))
+        let panel_width = PANEL.0.min(MAX_WIDTH / columns as u32);
+        let panel_height = PANEL.1 * panel_width / PANEL.0;
+        self.size.unwrap_or((
+            columns as u32 * panel_width,
+            rows as u32 * panel_height + title,
+        ))
     }
 
     fn draw<DB: DrawingBackend>(
