@@ -14,6 +14,7 @@ pub mod learn;
 pub mod linalg;
 pub mod metrics;
 pub mod nn;
+pub mod parameters;
 pub mod plot;
 pub mod prelude;
 pub mod progress;

@@ -34,6 +34,7 @@ pub use crate::learn::{
 pub use crate::metrics::{self, Average};
 pub use crate::nn::optim::Optimizer;
 pub use crate::nn::{self, device};
+pub use crate::parameters::parameter;
 // The `tensor![..]` literal (exported at the crate root, as macros are).
 pub use crate::plot::{Figure, Plot};
 pub use crate::progress::progress;
