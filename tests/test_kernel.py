@@ -60,6 +60,8 @@ def test_question_mark_error_is_an_error_like_an_exception(kernel):
     assert content["ename"] == "Error"
     assert content["evalue"] == "No such file or directory (os error 2)"
     assert run.of_type("error")[0]["content"]["evalue"] == content["evalue"]
+    # Shown once, as the error: not a second time as stderr text above it.
+    assert not any("No such file" in m["content"]["text"] for m in run.of_type("stream")), run.outputs
     assert kernel.run("before").result() == "7"
     # A message of several lines is the evalue whole; what the cell printed before is not.
     content = kernel.run(
@@ -242,6 +244,9 @@ def test_interrupt_keeps_variables_when_the_cell_checks(kernel):
     assert took < 1.0
     assert run.status == "error"
     assert run.reply["content"]["ename"] == "Interrupted"
+    # Where it stopped: the cell's line that checked, not the prelude's source.
+    traceback = "\n".join(run.reply["content"]["traceback"])
+    assert "at cell:2:" in traceback and "prelude" not in traceback, traceback
     assert kernel.run("survivor").result() == "99"
 
 
@@ -263,6 +268,7 @@ def test_interrupt_stops_an_interruptible_iterator(kernel):
     kernel.run("let mut total = 0u64;")
     run, _ = interrupted(kernel, "for i in (0..u64::MAX).interruptible() { total = total.wrapping_add(i); }")
     assert run.reply["content"]["ename"] == "Interrupted"
+    assert "at cell:1:" in "\n".join(run.reply["content"]["traceback"])
     assert kernel.run("total > 0").result() == "true"
 
 
@@ -366,9 +372,22 @@ def test_completion_offers_only_what_the_user_can_call_with_signatures(kernel):
     assert not {"buf", "extend_trusted", "render", "evcxr_display"} & set(found["matches"])
     assert entries["len"]["type"] == "function"
     assert "fn len(&self) -> usize" in entries["len"]["signature"]
+    # ndarray's private fields (its source is in cargo's registry, std's in rust-src).
+    kernel.run("let offered_array = array![1.0, 2.0];")
+    array_methods = set(complete(kernel, "offered_array.")["matches"])
+    assert {"len", "sum", "mapv"} <= array_methods and not {"data", "ptr", "layout"} & array_methods
     # A suggestion that goes through an iterator inserts the whole chain, not a bare `iter`.
     sums = complete(kernel, "offered.su")["matches"]
     assert "iter().sum" in sums and "iter" not in sums, sums
+
+
+def test_inspect_after_a_dot_describes_the_method_not_a_private_field(kernel):
+    kernel.run("let measured = vec![1.0f64];")
+    code = "measured.len"
+    msg_id = kernel.kc.inspect(code, len(code))
+    reply = kernel.kc.get_shell_msg(timeout=60)
+    assert reply["parent_header"]["msg_id"] == msg_id
+    assert "fn len(&self) -> usize" in reply["content"]["data"]["text/plain"]
 
 
 def test_inspect_shows_a_variables_type(kernel):

@@ -27,6 +27,9 @@ const CELL_OUTPUT_LIMIT_BYTES: usize = 1024 * 1024;
 /// How long a cell's end waits for its stderr to come through. Only a machine stalled for
 /// that long gets there; the output still arrives, after the reply.
 const STDERR_WAIT: Duration = Duration::from_secs(10);
+/// The lines around the error a cell's `?` returned, as evcxr (patched) prints it on stderr.
+const EVCXR_ERROR_MESSAGE_BEGIN: &str = "EVCXR_ERROR_MESSAGE_BEGIN";
+const EVCXR_ERROR_MESSAGE_END: &str = "EVCXR_ERROR_MESSAGE_END";
 
 /// What the captured streams said about a cell, besides its output.
 pub struct CellEnd {
@@ -44,9 +47,10 @@ pub struct Capture {
 struct Sink {
     panic: Option<PanicReport>,
     user_error: bool,
-    /// The cell's last burst of stderr lines (those that arrived together): evcxr prints a
-    /// `?` error there, in one write however many lines it has.
-    last_stderr_burst: String,
+    /// The error a `?` in the cell returned, as evcxr printed it on stderr between its two
+    /// marker lines (vendor/evcxr/PATCHED.md): kept for the error reply, not shown twice.
+    error_message: String,
+    in_error_message: bool,
     budget: OutputBudget,
     /// The number of the last run whose end came through on stderr.
     ended_on_stderr: u64,
@@ -74,7 +78,8 @@ impl Capture {
         let mut sink = self.lock();
         sink.panic = None;
         sink.user_error = false;
-        sink.last_stderr_burst.clear();
+        sink.error_message.clear();
+        sink.in_error_message = false;
         sink.budget = OutputBudget::default();
     }
 
@@ -96,7 +101,7 @@ impl Capture {
         }
         let returned_error = sink
             .user_error
-            .then(|| sink.last_stderr_burst.trim_end().to_owned());
+            .then(|| sink.error_message.trim_end().to_owned());
         CellEnd {
             panic: sink.panic.take(),
             returned_error,
@@ -183,7 +188,6 @@ fn spawn_forwarder(
         let (lock, stderr_arrived) = &*sink;
         let mut guard = lock.lock().unwrap();
         let mut text = String::new();
-        let mut burst = String::new();
         let disconnected = loop {
             let line = match lines.try_recv() {
                 Ok(line) => line,
@@ -203,6 +207,17 @@ fn spawn_forwarder(
             } else if line == USER_ERROR_MARKER {
                 guard.user_error = true;
                 continue;
+            } else if stream == Stream::Stderr && line == EVCXR_ERROR_MESSAGE_BEGIN {
+                guard.in_error_message = true;
+                continue;
+            } else if guard.in_error_message {
+                if line == EVCXR_ERROR_MESSAGE_END {
+                    guard.in_error_message = false;
+                } else {
+                    guard.error_message += &line;
+                    guard.error_message.push('\n');
+                }
+                continue;
             } else if let Some(display) = read_marked(&line, DISPLAY_MARKER) {
                 // Keep the order: text printed before a display goes out before it.
                 if !text.is_empty() {
@@ -212,10 +227,6 @@ fn spawn_forwarder(
                 continue;
             }
             if let Some(kept) = guard.budget.take(user_line) {
-                if stream == Stream::Stderr {
-                    burst += kept;
-                    burst.push('\n');
-                }
                 text += kept;
                 text.push('\n');
             }
@@ -225,9 +236,6 @@ fn spawn_forwarder(
         };
         if !text.is_empty() {
             emit(stream.output(text));
-        }
-        if !burst.trim().is_empty() {
-            guard.last_stderr_burst = burst;
         }
         if let Some(note) = guard.budget.note_once() {
             emit(stream.output(note));

@@ -138,10 +138,12 @@ pub fn inspect(session: &mut impl Analysis, code: &str, cursor: usize) -> Inspec
             format!("{name}: {ty}"),
             format!("<pre>{name}: {}</pre>", html_escape(&ty)),
         ),
-        None => match session.hover(code, end) {
-            Some(found) => found,
-            None => return InspectReply::default(),
-        },
+        None => {
+            match method_hover(session, code, start, end).or_else(|| session.hover(code, end)) {
+                Some(found) => found,
+                None => return InspectReply::default(),
+            }
+        }
     };
     let data: Media =
         serde_json::from_value(json!({"text/plain": plain, "text/html": html})).unwrap_or_default();
@@ -150,6 +152,28 @@ pub fn inspect(session: &mut impl Analysis, code: &str, cursor: usize) -> Inspec
         data,
         ..Default::default()
     }
+}
+
+/// `values.len` + Shift-Tab asks about the method `len()`: rust-analyzer, asked about the
+/// bare name, describes Vec's private field `len` instead. A name after a dot is looked up as
+/// a call first; a field, with no method of its name, is found by the plain lookup after.
+fn method_hover(
+    session: &mut impl Analysis,
+    code: &str,
+    start: usize,
+    end: usize,
+) -> Option<(String, String)> {
+    // The name may be a whole path (`values.len`): what matters is its last part.
+    let last_part = code[start..end].trim_end_matches(|c: char| c.is_alphanumeric() || c == '_');
+    let after_dot =
+        last_part.ends_with('.') || (last_part.is_empty() && code[..start].ends_with('.'));
+    let called = code[end..].trim_start().starts_with('(');
+    if !after_dot || called {
+        return None;
+    }
+    // evcxr parses the whole code (so the call gets both parentheses) and hovers the code up
+    // to the offset, looking a name ending in `(` up as a call.
+    session.hover(&format!("{}(){}", &code[..end], &code[end..]), end + 1)
 }
 
 fn html_escape(text: &str) -> String {

@@ -1,7 +1,8 @@
 //! The evaluation process's stdout, relayed through a pipe by a thread of its own, which
 //! adds two kinds of marker line for the kernel (ferrolab-protocol):
 //!
-//! - When a cell's `?` returns an error, evcxr prints the error on stderr and a line on
+//! - When a cell's `?` returns an error, evcxr prints the error on stderr (between two marker
+//!   lines, for capture.rs) and a line on
 //!   stdout that its parent side keeps to itself: the cell would count as a success, and a
 //!   notebook run by nbconvert would go on past it. The relay announces that line first.
 //! - When a run of code ends (evcxr's completion line), the relay numbers it on stderr, and

@@ -486,8 +486,8 @@ fn short_path(file: &str) -> &str {
         .map_or(file, |(_, crate_path)| crate_path)
 }
 
-/// A `?` in the cell returned an error; evcxr has printed it on stderr, above, and `message`
-/// is what it printed.
+/// A `?` in the cell returned an error, `message` (evcxr's text of it, kept off the cell's
+/// stderr so that it shows once).
 pub fn returned_error(message: &str) -> CellError {
     let message = with_tensor_hint(message);
     let mut error = CellError::new("Error", &message);

@@ -97,6 +97,7 @@ pub fn interrupt_requested() -> bool {
 /// Stops the running cell if the user pressed stop: call it in long loops. The cell ends
 /// with an `Interrupted` error and the session keeps its variables. Prelude loops (progress
 /// bars, training, data loading) call it for you.
+#[track_caller] // so that the stop is reported at the cell's line that checked
 pub fn check_interrupt() {
     if interrupt_requested() {
         std::panic::panic_any(Interrupted);
@@ -110,6 +111,7 @@ pub struct Interruptible<I>(I);
 impl<I: Iterator> Iterator for Interruptible<I> {
     type Item = I::Item;
 
+    #[track_caller]
     fn next(&mut self) -> Option<I::Item> {
         check_interrupt();
         self.0.next()

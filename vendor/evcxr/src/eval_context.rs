@@ -1605,7 +1605,7 @@ impl ContextState {
             struct EvcxrUserCodeError {{}}
             impl<T: {}> From<T> for EvcxrUserCodeError {{
                 fn from(error: T) -> Self {{
-                    eprintln!("{}", error);
+                    eprintln!("EVCXR_ERROR_MESSAGE_BEGIN\n{}\nEVCXR_ERROR_MESSAGE_END", error);
                     {}
                     EvcxrUserCodeError {{}}
                 }}
