@@ -241,8 +241,8 @@ figure.save("/tmp/ferrolab-every-plot.png").unwrap();
 figure
 }""")
     assert run.status == "ok", run.reply["content"]
-    # Four columns shrink to fit a notebook's output area (960 px) instead of 1720 px.
-    assert run.result().startswith("<Figure 960x")
+    # Four columns shrink to fit a notebook's output area (840 px) instead of 1720 px.
+    assert run.result().startswith("<Figure 840x")
     svg = run.result("image/svg+xml")
     texts = svg_texts(svg)
     for title in ["scatter", "hist", "bar", "heatmap", "contourf", "boundary", "log-log", "imshow", "Every plot"]:

@@ -48,12 +48,13 @@ impl Figure {
         (self.panels.len().div_ceil(columns).max(1), columns)
     }
 
-    /// The size asked for, or panels of 430×340 px shrunk together to fit 960 px: the width
-    /// JupyterLab's output area has beside the prompt in a 1280 px window, where a wider SVG
-    /// is cut off, not scaled (matplotlib keeps a fixed figure size for the same reason).
+    /// The size asked for, or panels of 430×340 px shrunk together to fit 840 px: the width
+    /// of JupyterLab's output area in a 1280 px window with the file browser open (848 px),
+    /// where a wider SVG is cut off, not scaled (JupyterLab 4 confines PNGs to the output
+    /// area, not SVGs; matplotlib keeps a fixed figure size whatever the panels).
     fn pixels(&self) -> (u32, u32) {
         const PANEL: (u32, u32) = (430, 340);
-        const MAX_WIDTH: u32 = 960;
+        const MAX_WIDTH: u32 = 840;
         let (rows, columns) = self.grid();
         let title = if self.title.is_some() { 40 } else { 0 };
         let panel_width = PANEL.0.min(MAX_WIDTH / columns as u32);
