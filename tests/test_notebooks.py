@@ -1,8 +1,7 @@
-"""Every course notebook executed as CI and teachers run them (jupyter nbconvert), then
-checked for its key outputs and exported to HTML."""
+"""Every course notebook executed as CI and teachers run them (jupyter nbconvert, through the
+course site's build), then checked for its key outputs and exported to HTML."""
 
 import base64
-import concurrent.futures
 import functools
 from collections import Counter
 import json
@@ -14,36 +13,16 @@ import tempfile
 import pytest
 from bs4 import BeautifulSoup
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+from course import NOTEBOOKS, ROOT, course_site
+
 JUPYTER = pathlib.Path(sys.executable).parent / "jupyter"
-
-
-# Executed notebooks and their HTML exports, removed when the test session ends.
-OUTPUT = tempfile.TemporaryDirectory(prefix="ferrolab-notebooks-")
-# Two notebooks run at a time: while one waits on rustc compiling a cell (one core), the
-# other has the second core. Each run asked for starts the next notebook in order too.
-RUNS = {}
-POOL = concurrent.futures.ThreadPoolExecutor(max_workers=2)
-
-
-def run_notebook(notebook):
-    out_dir = pathlib.Path(OUTPUT.name) / notebook.stem
-    subprocess.run(
-        [JUPYTER, "nbconvert", "--to", "notebook", "--execute", "--output-dir", out_dir,
-         "--ExecutePreprocessor.timeout=300", str(notebook)],
-        check=True,
-    )
-    return json.loads((out_dir / notebook.name).read_text()), out_dir
+EXPORTS = tempfile.TemporaryDirectory(prefix="ferrolab-exports-")
 
 
 def execute(notebook):
-    """Runs the notebook once per test session; returns the executed notebook and its folder."""
-    later = NOTEBOOKS[NOTEBOOKS.index(notebook) + 1:]
-    for wanted in [notebook, *later[:1]]:
-        if wanted not in RUNS:
-            RUNS[wanted] = POOL.submit(run_notebook, wanted)
-    return RUNS[notebook].result()
+    """The executed notebook (run once per test session) and the folder it is in."""
+    site = course_site()
+    return json.loads((site / notebook.name).read_text()), site
 
 
 def cells_by_tag(nb):
@@ -66,8 +45,9 @@ def result(cell, mime="text/plain"):
 @functools.cache
 def export_html(notebook):
     """The executed notebook exported as teachers do, parsed."""
-    _, out_dir = execute(notebook)
-    subprocess.run([JUPYTER, "nbconvert", "--to", "html", "--output-dir", out_dir, out_dir / notebook.name], check=True)
+    _, site = execute(notebook)
+    out_dir = pathlib.Path(EXPORTS.name)
+    subprocess.run([JUPYTER, "nbconvert", "--to", "html", "--output-dir", out_dir, site / notebook.name], check=True)
     return BeautifulSoup((out_dir / (notebook.stem + ".html")).read_text(), "html.parser")
 
 

@@ -1,0 +1,124 @@
+"""The course as a static site for learners: every notebook run, then exported by nbconvert.
+
+Usage: build.py OUTPUT_FOLDER (install/site runs it after setting up what is missing).
+
+Why nbconvert: it is what teachers and CI already run on these notebooks (tests/test_notebooks.py
+checks its HTML export), it renders Ferrolab's outputs exactly as JupyterLab shows them, and
+its templates take the course's navigation without a second toolchain. Jupyter Book 1 would add
+Sphinx and a theme for the same pages; Jupyter Book 2 (mystmd) needs Node.js and fetches its
+theme from the network when it builds.
+
+The site needs no network: images are embedded as data URIs, styles are inlined or in the
+site's folder, and MathJax is copied from the jupyter-server-mathjax package.
+"""
+
+import concurrent.futures
+import datetime
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import jinja2
+import jupyter_server_mathjax
+import nbformat
+from bs4 import BeautifulSoup
+from nbconvert import HTMLExporter
+from nbconvert.filters import markdown2html_mistune
+
+HERE = pathlib.Path(__file__).resolve().parent
+NOTEBOOKS = HERE.parent.parent / "notebooks"
+JUPYTER = pathlib.Path(sys.executable).parent / "jupyter"
+COURSE = "Ferrolab: machine learning in Rust notebooks"
+TAGLINE = ("From vectors to transformers, the Python stack's workflow in Rust: arrays, dataframes, "
+           "pipelines, neural networks and Hugging Face models, each lesson run as you will run it.")
+MATHJAX = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
+
+
+def run(notebook, folder):
+    """Executes a notebook as nbconvert does for teachers and CI; returns it and its seconds."""
+    started = time.monotonic()
+    subprocess.run(
+        [JUPYTER, "nbconvert", "--to", "notebook", "--execute", "--output-dir", folder,
+         "--ExecutePreprocessor.timeout=600", notebook],
+        check=True, capture_output=True, text=True,
+    )
+    return nbformat.read(folder / notebook.name, as_version=4), time.monotonic() - started
+
+
+def headings(nb):
+    """(level, text, id) of every h1 and h2, with the ids nbconvert gives them."""
+    found = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for heading in BeautifulSoup(markdown2html_mistune(cell.source), "html.parser").find_all(["h1", "h2"]):
+            for anchor in heading.select("a.anchor-link"):
+                anchor.decompose()
+            found.append({"level": int(heading.name[1]), "text": heading.get_text().strip(), "id": heading["id"]})
+    return found
+
+
+def summary(nb):
+    """The lesson's first paragraph, as plain text: what it teaches."""
+    first = next(cell for cell in nb.cells if cell.cell_type == "markdown")
+    paragraph = BeautifulSoup(markdown2html_mistune(first.source), "html.parser").find("p")
+    return " ".join(paragraph.get_text().split()) if paragraph else ""
+
+
+def duration(seconds):
+    minutes, seconds = divmod(round(seconds), 60)
+    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+
+
+def build(output):
+    output.mkdir(parents=True, exist_ok=True)
+    notebooks = sorted(NOTEBOOKS.glob("*.ipynb"))
+    with tempfile.TemporaryDirectory(prefix="ferrolab-site-") as scratch:
+        # Two at a time: while one notebook waits on rustc (one core), the other has the second.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            runs = {nb: pool.submit(run, nb, pathlib.Path(scratch) / nb.stem) for nb in notebooks}
+            executed, failed = [], []
+            for notebook, future in runs.items():
+                try:
+                    executed.append(future.result())
+                    print(f"ran {notebook.name} in {duration(executed[-1][1])}", flush=True)
+                except subprocess.CalledProcessError as error:
+                    failed.append(f"{notebook.name} failed:\n{error.stderr[-3000:]}")
+                    print(failed[-1], flush=True)
+    if failed:
+        sys.exit(f"No site: {len(failed)} of {len(notebooks)} notebooks failed to run (above).")
+
+    built = datetime.date.today().isoformat()
+    lessons = [
+        {"href": notebook.stem + ".html", "notebook": notebook.name, "title": headings(nb)[0]["text"],
+         "summary": summary(nb), "run_time": duration(seconds), "toc": headings(nb)[1:], "course": COURSE,
+         "built": built}
+        for notebook, (nb, seconds) in zip(notebooks, executed)
+    ]
+    exporter = HTMLExporter(template_name="ferrolab-lesson", extra_template_basedirs=[str(HERE / "templates")],
+                            mathjax_url=MATHJAX, embed_images=True)
+    for i, (lesson, (nb, _)) in enumerate(zip(lessons, executed)):
+        neighbours = {"previous": lessons[i - 1] if i > 0 else None,
+                      "next": lessons[i + 1] if i + 1 < len(lessons) else None}
+        page, _ = exporter.from_notebook_node(nb, resources={"lesson": {**lesson, **neighbours},
+                                                            "metadata": {"name": lesson["title"]}})
+        (output / lesson["href"]).write_text(page, encoding="utf-8")
+        nbformat.write(nb, output / lesson["notebook"])
+
+    index = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
+    page = index.get_template("course-index.html.j2").render(course=COURSE, tagline=TAGLINE, lessons=lessons,
+                                                             built=built)
+    (output / "index.html").write_text(page, encoding="utf-8")
+    shutil.copy(HERE / "course.css", output / "course.css")
+    mathjax = pathlib.Path(jupyter_server_mathjax.__file__).parent / "static"
+    shutil.copytree(mathjax, output / "mathjax", dirs_exist_ok=True)
+    print(f"The course site is in {output}: open {output / 'index.html'}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    build(pathlib.Path(sys.argv[1]).resolve())
