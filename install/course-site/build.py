@@ -9,20 +9,24 @@ Sphinx and a theme for the same pages; Jupyter Book 2 (mystmd) needs Node.js and
 theme from the network when it builds.
 
 The site needs no network: images are embedded as data URIs, styles are inlined or in the
-site's folder, and MathJax is copied from the jupyter-server-mathjax package.
+site's folder, and formulas are typeset by MathJax from the site's folder.
 """
 
+import base64
 import concurrent.futures
 import datetime
+import hashlib
+import io
 import pathlib
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
+import urllib.request
 
 import jinja2
-import jupyter_server_mathjax
 import nbformat
 from bs4 import BeautifulSoup
 from nbconvert import HTMLExporter
@@ -34,7 +38,28 @@ JUPYTER = pathlib.Path(sys.executable).parent / "jupyter"
 COURSE = "Ferrolab: machine learning in Rust notebooks"
 TAGLINE = ("From vectors to transformers, the Python stack's workflow in Rust: arrays, dataframes, "
            "pipelines, neural networks and Hugging Face models, each lesson run as you will run it.")
-MATHJAX = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
+# MathJax 3's one-file TeX-to-SVG build: its glyphs are paths inside the script, so a page
+# opened from a folder (file://) typesets with no font to fetch (browsers refuse web fonts to
+# file:// pages, which MathJax 2's HTML output needs). From npm's registry, checked against
+# the integrity npm records for it; kept beside .venv's packages once fetched.
+MATHJAX_TARBALL = "https://registry.npmjs.org/mathjax/-/mathjax-3.2.2.tgz"
+MATHJAX_SHA512 = "Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw=="
+MATHJAX_FILES = {"package/es5/tex-svg.js": "tex-svg.js", "package/LICENSE": "LICENSE"}
+
+
+def mathjax():
+    """The folder holding MathJax's tex-svg.js and its licence, fetched the first time."""
+    folder = pathlib.Path(sys.prefix) / "share" / "ferrolab" / "mathjax-3.2.2"
+    if all((folder / name).exists() for name in MATHJAX_FILES.values()):
+        return folder
+    tarball = urllib.request.urlopen(MATHJAX_TARBALL, timeout=60).read()
+    if base64.b64encode(hashlib.sha512(tarball).digest()).decode() != MATHJAX_SHA512:
+        sys.exit(f"{MATHJAX_TARBALL} is not the tarball npm's registry recorded: not used")
+    folder.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(tarball)) as archive:
+        for member, name in MATHJAX_FILES.items():
+            (folder / name).write_bytes(archive.extractfile(member).read())
+    return folder
 
 
 def run(notebook, folder):
@@ -99,7 +124,7 @@ def build(output):
         for notebook, (nb, seconds) in zip(notebooks, executed)
     ]
     exporter = HTMLExporter(template_name="ferrolab-lesson", extra_template_basedirs=[str(HERE / "templates")],
-                            mathjax_url=MATHJAX, embed_images=True)
+                            embed_images=True)
     for i, (lesson, (nb, _)) in enumerate(zip(lessons, executed)):
         neighbours = {"previous": lessons[i - 1] if i > 0 else None,
                       "next": lessons[i + 1] if i + 1 < len(lessons) else None}
@@ -113,8 +138,7 @@ def build(output):
                                                              built=built)
     (output / "index.html").write_text(page, encoding="utf-8")
     shutil.copy(HERE / "course.css", output / "course.css")
-    mathjax = pathlib.Path(jupyter_server_mathjax.__file__).parent / "static"
-    shutil.copytree(mathjax, output / "mathjax", dirs_exist_ok=True)
+    shutil.copytree(mathjax(), output / "mathjax", dirs_exist_ok=True)
     print(f"The course site is in {output}: open {output / 'index.html'}")
 
 
