@@ -141,7 +141,6 @@ def test_a_learner_in_jupyterlab(lab):
                 clipped: images.filter(img => img.getBoundingClientRect().right > area(img).right + 1).length,
                 tables: [...document.querySelectorAll('.jp-OutputArea-output .ferrolab-table table')]
                     .filter(t => t.getBoundingClientRect().height > 0).length,
-                errors: document.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').length,
             };
         })()""")
         assert outputs["images"] >= 3 and outputs["tables"] >= 1, outputs
