@@ -117,12 +117,12 @@ def build(output):
         sys.exit(f"No site: {len(failed)} of {len(notebooks)} notebooks failed to run (above).")
 
     built = datetime.date.today().isoformat()
-    lessons = [
-        {"href": notebook.stem + ".html", "notebook": notebook.name, "title": headings(nb)[0]["text"],
-         "summary": summary(nb), "run_time": duration(seconds), "toc": headings(nb)[1:], "course": COURSE,
-         "built": built}
-        for notebook, (nb, seconds) in zip(notebooks, executed)
-    ]
+    lessons = []
+    for notebook, (nb, seconds) in zip(notebooks, executed):
+        title, *toc = headings(nb)
+        lessons.append({"href": notebook.stem + ".html", "notebook": notebook.name, "title": title["text"],
+                        "summary": summary(nb), "run_time": duration(seconds), "toc": toc, "course": COURSE,
+                        "built": built})
     exporter = HTMLExporter(template_name="ferrolab-lesson", extra_template_basedirs=[str(HERE / "templates")],
                             embed_images=True)
     for i, (lesson, (nb, _)) in enumerate(zip(lessons, executed)):
