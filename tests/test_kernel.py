@@ -379,6 +379,10 @@ def test_completion_offers_only_what_the_user_can_call_with_signatures(kernel):
     # A suggestion that goes through an iterator inserts the whole chain, not a bare `iter`.
     sums = complete(kernel, "offered.su")["matches"]
     assert "iter().sum" in sums and "iter" not in sums, sums
+    # Nightly-only methods (E0658 on the stable toolchain cells compile with) are left out.
+    iterator_methods = set(complete(kernel, "offered.iter().")["matches"])
+    assert "sum" in iterator_methods
+    assert not {"try_collect", "intersperse", "advance_by", "array_chunks"} & iterator_methods
 
 
 def test_inspect_after_a_dot_describes_the_method_not_a_private_field(kernel):
