@@ -139,6 +139,7 @@ impl<D: Dataset, C> DataLoader<D, C> {
     /// Reshuffles the samples at every epoch: epoch `e` uses the order drawn from `seed + e`,
     /// so a run is repeatable and each epoch differs.
     pub fn shuffle(mut self, seed: u64) -> Self {
+        crate::random::remember_seed("DataLoader::shuffle", seed);
         self.shuffle = Some(seed);
         self
     }

@@ -21,6 +21,7 @@ pub mod progress;
 pub mod random;
 pub mod runtime;
 pub mod tensor;
+pub mod track;
 pub mod train;
 
 pub use candle_core as candle;

@@ -151,7 +151,7 @@ macro_rules! map_parameter {
 map_parameter!(HashMap, BTreeMap);
 
 /// `alloc::vec::Vec<usize>` → `Vec<usize>`: each path shortened to its last name.
-fn readable_type_name<T>() -> String {
+pub(crate) fn readable_type_name<T>() -> String {
     let mut readable = String::new();
     let mut path = String::new();
     for c in std::any::type_name::<T>().chars().chain([' ']) {

@@ -42,7 +42,9 @@ pub use crate::runtime::{check_interrupt, InterruptibleExt};
 pub use crate::tensor;
 pub use crate::tensor::{IntoTensor, ToArray, ToTensor};
 pub use crate::train::{History, Trainer};
-pub use crate::{datasets, hub, learn, linalg, random};
+// Configs of tracked runs: `track::run("moons").config(json!({"lr": 0.01}))`.
+pub use crate::{datasets, hub, learn, linalg, random, track};
+pub use serde_json::json;
 
 pub use candle_core::{self, self as candle};
 pub use {candle_nn, candle_transformers, ndarray, plotters, polars, rand, tokenizers};

@@ -23,6 +23,7 @@ pub fn install() {
     std::panic::set_hook(Box::new(|info| {
         let payload = info.payload();
         let interrupted = payload.is::<Interrupted>();
+        crate::track::end_live_runs(interrupted);
         let message = if interrupted {
             "interrupted by the user".to_owned()
         } else {

@@ -1,7 +1,8 @@
 //! `Trainer`: the epochs × batches loop every PyTorch notebook writes by hand: forward,
 //! backward and step per batch, the validation loss per epoch, early stopping, a progress
-//! bar and a loss plot that redraws itself in place, and checkpoints to resume from. The stop
-//! button ends training after the current batch and keeps the weights trained so far.
+//! bar and a loss plot that redraws itself in place, checkpoints to resume from, and a tracked
+//! run that records every epoch. The stop button ends training after the current batch and
+//! keeps the weights trained so far.
 //!
 //! ```ignore
 //! let history = Trainer::new(50).early_stopping(5)
@@ -12,6 +13,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::time::Instant;
 
 use candle_core::{DType, Device, Result, Tensor};
 use candle_nn::{Optimizer, VarMap};
@@ -21,6 +23,7 @@ use crate::display::{display, DisplayHandle, MimeBundle, Render};
 use crate::nn::optim::OptimizerState;
 use crate::plot::Plot;
 use crate::progress::progress;
+use crate::track::Run;
 
 /// How long to train and when to stop early.
 #[derive(Clone)]
@@ -31,6 +34,7 @@ pub struct Trainer {
     live_plot: bool,
     checkpoint: Option<Checkpoint>,
     mixed_precision: Option<DType>,
+    run: Option<Run>,
 }
 
 impl Trainer {
@@ -43,6 +47,7 @@ impl Trainer {
             live_plot: true,
             checkpoint: None,
             mixed_precision: None,
+            run: None,
         }
     }
 
@@ -81,6 +86,15 @@ impl Trainer {
     /// trains in f32.
     pub fn mixed_precision(mut self, dtype: DType) -> Self {
         self.mixed_precision = Some(dtype);
+        self
+    }
+
+    /// Logs each epoch to a tracked run (`track::run(..).start()?`): `train_loss`,
+    /// `validation_loss` with validation data, `learning_rate` and `epoch_time` (seconds), at
+    /// step = the epoch's number (1, 2, ...); the last checkpoint becomes the run's artifact.
+    /// An interrupt or a panic marks the run.
+    pub fn track(mut self, run: &Run) -> Self {
+        self.run = Some(run.clone());
         self
     }
 
@@ -131,6 +145,7 @@ impl Trainer {
         let done = history.train_loss.len();
         for epoch in progress(done..self.epochs).desc("epochs").initial(done) {
             train.set_epoch(epoch as u64);
+            let started = Instant::now();
             let train_loss = mean_loss(train, |batch| {
                 let value = loss(batch)?;
                 optimizer.backward_step(&value)?;
@@ -145,6 +160,17 @@ impl Trainer {
             if let Some(checkpoint) = &self.checkpoint {
                 checkpoint.save(optimizer, &history)?;
             }
+            if let Some(run) = &self.run {
+                let mut metrics = vec![
+                    ("train_loss", train_loss),
+                    ("learning_rate", optimizer.learning_rate()),
+                    ("epoch_time", started.elapsed().as_secs_f64()),
+                ];
+                if let Some(&validation_loss) = history.validation_loss.last() {
+                    metrics.push(("validation_loss", validation_loss));
+                }
+                run.log_at(epoch as u64 + 1, metrics);
+            }
             if self.live_plot {
                 match &plot {
                     Some(handle) => handle.update(&history),
@@ -155,6 +181,9 @@ impl Trainer {
                 history.stopped_at = Some(epoch + 1);
                 break;
             }
+        }
+        if let (Some(run), Some(checkpoint)) = (&self.run, &self.checkpoint) {
+            run.log_artifact(&checkpoint.path)?;
         }
         Ok(history)
     }

@@ -14,11 +14,26 @@ use ndarray::{Array, Array1, ArrayBase, Axis, DataMut, Dimension, RemoveAxis, Sh
 pub use numpy::{default_rng, Generator, RandomState};
 
 static GENERATOR: Mutex<Option<RandomState>> = Mutex::new(None);
+/// Every seed set in this session, with what set it: tracked runs record them.
+static SEEDS: Mutex<Vec<(&'static str, u64)>> = Mutex::new(Vec::new());
 
 /// Reseeds the global generator, as `np.random.seed(seed)` (0 to 2³² − 1).
 #[track_caller]
 pub fn seed(seed: u64) {
     *lock() = Some(RandomState::new(seed));
+    remember_seed("random::seed", seed);
+}
+
+pub(crate) fn remember_seed(source: &'static str, seed: u64) {
+    SEEDS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((source, seed));
+}
+
+/// The seeds set so far in this session, oldest first, with what set each.
+pub fn seeds_set() -> Vec<(&'static str, u64)> {
+    SEEDS.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 /// The global generator, for any `rand` API as well: `random::rng().random_bool(0.3)`.
