@@ -345,3 +345,120 @@ serving.finish();
     missing = another.run('track::model("moons-mlp", "staging")?;')
     assert "no model `moons-mlp` version `staging`" in missing.error()["evalue"]
     assert "(registered: 1, 2)" in missing.error()["evalue"]
+
+
+def records(notebook_dir, project):
+    return [json.loads(p.read_text()) for p in sorted((notebook_dir / "runs" / project).glob("*/run.json"))]
+
+
+def test_a_grid_sweep_runs_every_combination_as_children_and_finds_the_best(tracked, notebook_dir):
+    run = tracked.run("""
+let grid = track::sweep("grid").name("lr-width")
+    .config(json!({"epochs": 5}))
+    .grid("lr", [0.1, 0.01, 0.001])
+    .grid("model.width", [8, 16])
+    .minimize("loss")
+    .run(|run| {
+        let (lr, width): (f64, f64) = (run.config_value("lr"), run.config_value("model.width"));
+        for epoch in 1..=run.config_value::<u64>("epochs") {
+            run.log_at(epoch, [("loss", (lr - 0.01).abs() + 1.0 / width + 1.0 / epoch as f64)]);
+        }
+        Ok::<_, String>(())
+    })?;
+let best = grid.best().unwrap();
+println!("best {:?}", [best.config_value::<f64>("lr"), best.config_value::<f64>("model.width")]);
+println!("sweep \\"{}\\"", grid.run().id());
+grid.parallel_coordinates()
+""")
+    values = printed_values(run)
+    assert values["best"] == [0.01, 16]
+    found = records(notebook_dir, "grid")
+    sweep = next(r for r in found if r["id"] == values["sweep"])
+    trials = [r for r in found if r["parent"] == values["sweep"]]
+    assert sweep["name"] == "lr-width" and "sweep" in sweep["tags"] and sweep["status"] == "finished"
+    assert sweep["config"]["method"] == "grid" and sweep["config"]["trials"] == 6
+    assert sorted((t["config"]["lr"], t["config"]["model"]["width"]) for t in trials) == sorted(
+        (lr, w) for lr in (0.1, 0.01, 0.001) for w in (8, 16))
+    assert all(t["status"] == "finished" and t["config"]["epochs"] == 5 for t in trials)
+    assert sweep["summary"]["best loss"]["last"] == pytest.approx(1 / 16 + 1 / 5)
+    # One live table, redrawn in place, that ends with every trial and the best marked.
+    tables = [d for d in run.of_type("display_data") if "trial" in d["content"]["data"].get("text/html", "")]
+    assert len(tables) == 1
+    final = run.of_type("update_display_data")[-1]["content"]["data"]["text/plain"]
+    assert final.count("finished") == 6 and "★" in final and "model.width=16" in final
+    # Parallel coordinates: an axis per swept key and the metric's, a line per trial.
+    svg = run.result("image/svg+xml")
+    assert all(f"\n{name}\n" in svg for name in ("lr", "model.width", "best loss")), svg[:2000]
+    assert svg.count("<polyline") >= 6
+
+
+def test_early_stopping_stops_trials_that_fall_behind(tracked, notebook_dir):
+    run = tracked.run("""
+let hyperband = track::sweep("hyperband")
+    .grid("offset", [0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
+    .minimize("loss")
+    .early_stopping(2, 2)
+    .run(|run| {
+        let offset: f64 = run.config_value("offset");
+        for step in 1..=16u64 {
+            run.log_at(step, [("loss", offset + 1.0 / step as f64)]);
+            if run.should_stop() { break; }
+        }
+        Ok::<_, String>(())
+    })?;
+""")
+    assert run.status == "ok", run.reply["content"]
+    trials = {t["config"]["offset"]: t["summary"]["loss"]["step"] for t in records(notebook_dir, "hyperband")
+              if t["parent"]}
+    # Trials come in order of offset, each worse than all before it: the first goes all the way,
+    # the second (not in the best half at step 2 once two have been there) stops there.
+    assert trials[0.0] == 16
+    assert all(trials[offset] == 2 for offset in (1.0, 2.0, 3.0, 4.0, 5.0)), trials
+
+
+def test_failing_trials_are_marked_and_the_sweep_goes_on_in_parallel(tracked, notebook_dir):
+    run = tracked.run("""
+let mixed = track::sweep("mixed").grid("case", ["ok", "error", "panic", "ok too"]).parallel(2)
+    .run(|run| {
+        match run.config_value::<String>("case").as_str() {
+            "error" => return Err(format!("diverged at lr {}", 10)),
+            "panic" => { let empty: Vec<f64> = vec![]; let _ = empty[1]; }
+            _ => run.log([("loss", 1.0)]),
+        }
+        Ok(())
+    })?;
+println!("statuses {:?}", mixed.trials().iter().map(|t| (t.config_value::<String>("case"), t.status().as_str())).collect::<std::collections::BTreeMap<_, _>>());
+""")
+    values = printed_values(run)  # the cell itself succeeds
+    assert values["statuses"] == {"ok": "finished", "ok too": "finished", "error": "failed", "panic": "failed"}
+    notes = {r["config"]["case"]: r["notes"] for r in records(notebook_dir, "mixed") if r["parent"]}
+    assert notes["error"] == "diverged at lr 10" and "index out of bounds" in notes["panic"]
+    stderr = "".join(m["content"]["text"] for m in run.of_type("stream") if m["content"]["name"] == "stderr")
+    assert "2 trial(s) failed" in stderr
+
+
+def test_the_stop_button_ends_a_sweep_keeping_finished_trials(tracked, notebook_dir):
+    msg_id = tracked.kc.execute("""
+let stopped = track::sweep("stopped").grid("trial", [1, 2, 3, 4, 5, 6, 7, 8]).run(|run| {
+    for step in (0..20).interruptible() {
+        run.log([("loss", step as f64)]);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Ok::<_, String>(())
+})?;
+""")
+    # Stop once two trials have finished (each takes about a second).
+    deadline = time.monotonic() + 60
+    while sum(r["status"] == "finished" for r in records(notebook_dir, "stopped") if r["parent"]) < 2:
+        assert time.monotonic() < deadline, "no two trials finished in a minute"
+        time.sleep(0.1)
+    tracked.km.interrupt_kernel()
+    run = tracked.collect(msg_id, timeout=30)
+    assert run.status == "ok", run.reply["content"]
+    assert "Sweep stopped by the user" in run.stdout()
+    found = records(notebook_dir, "stopped")
+    statuses = sorted(r["status"] for r in found if r["parent"])
+    assert statuses.count("interrupted") == 1 and statuses.count("finished") >= 2
+    assert len(statuses) < 8
+    assert [r["status"] for r in found if not r["parent"]] == ["interrupted"]
+    assert tracked.run("stopped.trials().len()").result() == str(len(statuses))

@@ -24,15 +24,10 @@ pub fn install() {
         let payload = info.payload();
         let interrupted = payload.is::<Interrupted>();
         crate::track::end_live_runs(interrupted);
-        let message = if interrupted {
-            "interrupted by the user".to_owned()
-        } else {
-            payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "Box<dyn Any>".to_owned())
-        };
+        if CATCHING.get() {
+            return;
+        }
+        let message = panic_message(payload);
         let (file, line, column) = info
             .location()
             .map(|l| (l.file().to_owned(), l.line() as usize, l.column() as usize))
@@ -47,6 +42,36 @@ pub fn install() {
         println!("{}", marked_line(PANIC_MARKER, &report));
     }));
 }
+
+thread_local! {
+    /// Set while prelude code that catches panics runs (`catch_panics`): the kernel reports
+    /// every panic it hears of as the cell's error, and these are not.
+    static CATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, turning a panic into its message: for prelude code that carries on after one
+/// (a sweep's failed trial) without failing the cell. An interrupt comes back as the
+/// message "interrupted by the user".
+pub(crate) fn catch_panics<R>(f: impl FnOnce() -> R) -> Result<R, String> {
+    let outer = CATCHING.replace(true);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    CATCHING.set(outer);
+    result.map_err(|payload| panic_message(&*payload))
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if payload.is::<Interrupted>() {
+        INTERRUPTED_MESSAGE.to_owned()
+    } else {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "Box<dyn Any>".to_owned())
+    }
+}
+
+pub(crate) const INTERRUPTED_MESSAGE: &str = "interrupted by the user";
 
 /// Called by the kernel when it takes over a spare session that was started elsewhere (see
 /// kernel/src/spare.rs): this process moves to the notebook's directory and environment,

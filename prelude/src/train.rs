@@ -170,6 +170,15 @@ impl Trainer {
                     metrics.push(("validation_loss", validation_loss));
                 }
                 run.log_at(epoch as u64 + 1, metrics);
+                if run.should_stop() {
+                    println!(
+                        "Stopped after epoch {}: the sweep's early stopping.",
+                        epoch + 1
+                    );
+                    run.tag("stopped early");
+                    history.stopped_at = Some(epoch + 1);
+                    break;
+                }
             }
             if self.live_plot {
                 match &plot {

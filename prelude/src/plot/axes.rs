@@ -3,7 +3,7 @@
 use ndarray::{Array2, ArrayBase, Data, Ix2};
 
 use super::draw::bounds;
-use super::layers::{cell_span, cells, points, Colors, Layer};
+use super::layers::{cell_span, cells, points, Colors, Layer, ParallelAxis};
 use super::style::{ANNOTATE_UP_TO, BOUNDARY_RESOLUTION};
 use crate::array::{Labels, Values};
 
@@ -24,6 +24,25 @@ pub struct Plot {
 impl Plot {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Parallel coordinates, as a sweep's results are shown: an upright axis per named
+    /// column, each row (`columns[j][row]`) a line across the axes, coloured by its value in
+    /// the last column (the metric, by convention).
+    pub fn parallel_coordinates(mut self, names: &[&str], columns: &[Vec<f64>]) -> Self {
+        let axes = names
+            .iter()
+            .zip(columns)
+            .map(|(name, values)| ParallelAxis::numeric(name, values))
+            .collect();
+        self.layers.push(Layer::Parallel { axes });
+        self
+    }
+
+    /// Parallel coordinates over axes already placed (numbers and categories mixed).
+    pub(crate) fn parallel_axes(mut self, axes: Vec<ParallelAxis>) -> Self {
+        self.layers.push(Layer::Parallel { axes });
+        self
     }
 
     /// A line through `(x[i], y[i])`.

@@ -4,10 +4,12 @@ use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
 use super::axes::Plot;
-use super::layers::{Colors, Layer};
+use super::layers::{Colors, Layer, ParallelAxis};
 use super::raster::{draw_raster, Rasters};
 use super::style::{AXIS, FONT, GRID, PALETTE, TEXT};
 use crate::display::format_float;
+use plotters::coord::CoordTranslate;
+use plotters::style::colors::colormaps::ViridisRGB;
 
 impl Plot {
     /// The x range shown: the data's, padded 5% like matplotlib, or what `xlim` set.
@@ -21,6 +23,8 @@ impl Plot {
                     Layer::Histogram { edges, .. } => edges.clone(),
                     Layer::Bars { names, .. } => vec![-0.5, names.len() as f64 - 0.5],
                     Layer::Raster { x, .. } => vec![x.0, x.1],
+                    // Room for the labels right of the last axis.
+                    Layer::Parallel { axes } => vec![-0.2, axes.len() as f64 - 0.6],
                 }
             });
             padded(xs, self.log_x, self.only_rasters())
@@ -40,6 +44,7 @@ impl Plot {
                     }
                     Layer::Bars { heights, .. } => heights.iter().copied().chain([0.0]).collect(),
                     Layer::Raster { y, .. } => vec![y.0, y.1],
+                    Layer::Parallel { .. } => vec![0.0, 1.0],
                 }
             });
             padded(ys, self.log_y, self.only_rasters())
@@ -103,8 +108,14 @@ impl Plot {
             .map_err(|e| e.to_string())?;
         let bar_names = self.layers.iter().find_map(|layer| match layer {
             Layer::Bars { names, .. } => Some(names.clone()),
+            Layer::Parallel { axes } => Some(axes.iter().map(|a| a.name.clone()).collect()),
             _ => None,
         });
+        // Parallel coordinates' heights are per-axis fractions: only their own labels mean anything.
+        let parallel = self
+            .layers
+            .iter()
+            .any(|layer| matches!(layer, Layer::Parallel { .. }));
         // Heatmaps and images are grids of cells: ticks at whole cells, rows counted from the top.
         let cell_grid = self.layers.iter().find_map(|layer| match layer {
             Layer::Raster {
@@ -133,6 +144,9 @@ impl Plot {
             .y_label_formatter(&format_y);
         if let Some(names) = &bar_names {
             mesh.x_labels(names.len() + 1).disable_x_mesh();
+        }
+        if parallel {
+            mesh.y_labels(0).disable_mesh();
         }
         if let Some((rows, cols)) = cell_grid {
             mesh.x_labels(cols.min(10) + 1)
@@ -245,6 +259,7 @@ impl Plot {
                 } => {
                     draw_raster(&mut chart, values, *x, *y, *colors, rasters)?;
                 }
+                Layer::Parallel { axes } => draw_parallel(&mut chart, axes)?,
             }
         }
         if legend {
@@ -259,6 +274,39 @@ impl Plot {
         }
         Ok(())
     }
+}
+
+fn draw_parallel<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
+    chart: &mut ChartContext<DB, CT>,
+    axes: &[ParallelAxis],
+) -> Result<(), String> {
+    let rows = axes.first().map_or(0, |a| a.positions.len());
+    let colour_by = axes.last().map(|a| a.positions.clone()).unwrap_or_default();
+    for row in 0..rows {
+        let colour = ViridisRGB.get_color_normalized(colour_by[row], 0.0, 1.0);
+        let line = axes
+            .iter()
+            .enumerate()
+            .map(|(i, axis)| (i as f64, axis.positions[row]));
+        chart
+            .draw_series(LineSeries::new(line, colour.mix(0.85).stroke_width(2)))
+            .map_err(|e| e.to_string())?;
+    }
+    for (i, axis) in axes.iter().enumerate() {
+        let x = i as f64;
+        chart
+            .draw_series([PathElement::new([(x, 0.0), (x, 1.0)], AXIS.stroke_width(1))])
+            .map_err(|e| e.to_string())?;
+        let style = (FONT, 12).into_font().color(&TEXT);
+        chart
+            .draw_series(
+                axis.ticks
+                    .iter()
+                    .map(|(at, label)| Text::new(format!(" {label}"), (x, *at), style.clone())),
+            )
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 pub(super) fn bounds(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {

@@ -2,7 +2,7 @@
 
 use ndarray::Array2;
 
-use super::draw::bounds;
+use super::draw::{bounds, distinct, tick};
 use crate::array::Values;
 
 #[derive(Debug, Clone)]
@@ -36,6 +36,65 @@ pub(super) enum Layer {
         y: (f64, f64),
         colors: Colors,
     },
+    /// Parallel coordinates: an upright axis per column at x = 0, 1, ..., each row a line
+    /// across them at its values scaled to [0, 1], coloured by its value on the last axis.
+    Parallel { axes: Vec<ParallelAxis> },
+}
+
+/// One upright axis of parallel coordinates: each row's place on it (0 at the bottom, 1 at
+/// the top) and the labels written beside it.
+#[derive(Debug, Clone)]
+pub(crate) struct ParallelAxis {
+    pub name: String,
+    pub positions: Vec<f64>,
+    pub ticks: Vec<(f64, String)>,
+}
+
+impl ParallelAxis {
+    /// Numbers, scaled from their lowest to their highest; on a log scale when they are
+    /// positive and span two decades or more (learning rates).
+    pub(crate) fn numeric(name: &str, values: &[f64]) -> ParallelAxis {
+        let (low, high) = bounds(values.iter().copied()).unwrap_or((0.0, 1.0));
+        let log = low > 0.0 && high / low >= 100.0;
+        let scale = |v: f64| if log { v.ln() } else { v };
+        let span = scale(high) - scale(low);
+        let place = |v: f64| {
+            if span > 0.0 {
+                (scale(v) - scale(low)) / span
+            } else {
+                0.5
+            }
+        };
+        ParallelAxis {
+            name: name.to_owned(),
+            positions: values.iter().map(|&v| place(v)).collect(),
+            ticks: vec![(place(low), tick(low)), (place(high), tick(high))],
+        }
+    }
+
+    /// Categories (an optimizer's name), spread evenly in sorted order, each labelled.
+    pub(crate) fn categories(name: &str, values: &[String]) -> ParallelAxis {
+        let names = distinct(values);
+        let place = |i: usize| {
+            if names.len() > 1 {
+                i as f64 / (names.len() - 1) as f64
+            } else {
+                0.5
+            }
+        };
+        ParallelAxis {
+            name: name.to_owned(),
+            positions: values
+                .iter()
+                .map(|v| place(names.iter().position(|n| n == v).unwrap_or(0)))
+                .collect(),
+            ticks: names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (place(i), n.clone()))
+                .collect(),
+        }
+    }
 }
 
 impl Layer {

@@ -17,3 +17,4 @@ mod style;
 
 pub use axes::Plot;
 pub use figure::Figure;
+pub(crate) use layers::ParallelAxis;

@@ -135,7 +135,7 @@ impl Card<'_> {
 }
 
 /// At most four decimals (scientific notation for the very large and the very small).
-fn number(value: f64) -> String {
+pub(super) fn number(value: f64) -> String {
     if value != 0.0 && (value.abs() >= 1e5 || value.abs() < 1e-3) {
         format!("{value:.3e}")
     } else {

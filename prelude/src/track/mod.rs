@@ -21,6 +21,7 @@ mod card;
 mod compare;
 mod provenance;
 mod store;
+mod sweep;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -38,6 +39,7 @@ pub use artifacts::{model, Artifact, ModelVersion};
 pub use compare::{curves, runs};
 pub use provenance::{Git, Provenance, Seed};
 pub use store::{Status, Summary};
+pub use sweep::{sweep, Sweep, SweepBuilder};
 
 use crate::display::{display, DisplayHandle};
 use crate::parameters::Parameter;
@@ -81,6 +83,7 @@ impl Store {
             tags: Vec::new(),
             notes: String::new(),
             card: true,
+            parent: None,
         }
     }
 
@@ -117,6 +120,8 @@ impl Store {
             card_at: Instant::now(),
             write_failed: false,
             thread: std::thread::current().id(),
+            watch: None,
+            stop: false,
         }))
     }
 }
@@ -141,6 +146,7 @@ pub struct RunBuilder {
     tags: Vec<String>,
     notes: String,
     card: bool,
+    parent: Option<String>,
 }
 
 impl RunBuilder {
@@ -154,11 +160,13 @@ impl RunBuilder {
     /// map, or any value serde serializes to one. Nested groups read back as `optimizer.name`.
     #[track_caller]
     pub fn config(mut self, config: impl Serialize) -> Self {
-        match serde_json::to_value(config) {
-            Ok(value @ Value::Object(_)) => self.config = value,
-            Ok(other) => panic!("a run's config is a map of names to values, not {other}"),
-            Err(error) => panic!("a run's config: {error}"),
-        }
+        self.config = config_map(config);
+        self
+    }
+
+    /// Makes this run a child of `parent` (a sweep's trials are children of the sweep's run).
+    pub fn parent(mut self, parent: &Run) -> Self {
+        self.parent = Some(parent.id().to_owned());
         self
     }
 
@@ -187,6 +195,7 @@ impl RunBuilder {
         let mut record = Record::new(id, self.project, name, self.config);
         record.tags = self.tags;
         record.notes = self.notes;
+        record.parent = self.parent;
         let (provenance, diff) = Provenance::capture();
         record.provenance = provenance;
         if let Some(diff) = diff {
@@ -206,6 +215,8 @@ impl RunBuilder {
             card_at: Instant::now(),
             write_failed: false,
             thread: std::thread::current().id(),
+            watch: None,
+            stop: false,
         });
         if self.card {
             let handle = display(&run);
@@ -238,6 +249,10 @@ struct State {
     write_failed: bool,
     /// The thread that started or last logged to the run: a panic there ends it.
     thread: ThreadId,
+    /// A sweep's early stopping, watching this trial's metric.
+    watch: Option<sweep::Watch>,
+    /// Set when the sweep's early stopping asks this trial to stop.
+    stop: bool,
 }
 
 /// Runs this process may have to mark when a cell panics.
@@ -363,6 +378,11 @@ impl Run {
                 state.report(written);
             }
             state.record.add_to_summary(name, step, value);
+            let keep = state
+                .watch
+                .as_mut()
+                .is_none_or(|watch| watch.keeps(name, step, value));
+            state.stop |= !keep;
             state
                 .series
                 .entry(name.to_owned())
@@ -393,6 +413,29 @@ impl Run {
     /// Marks the run finished and writes everything out.
     pub fn finish(&self) {
         self.lock().end(Status::Finished);
+    }
+
+    /// Ends the run with `status`, saying why in its notes.
+    fn end_with(&self, status: Status, why: &str) {
+        let mut state = self.lock();
+        state.record.notes = why.to_owned();
+        state.end(status);
+    }
+
+    /// True when a sweep's early stopping asks this trial to stop: a training loop of one's
+    /// own checks it each epoch (a `Trainer` does).
+    pub fn should_stop(&self) -> bool {
+        self.lock().stop
+    }
+}
+
+/// A config as a JSON map; anything else is a mistake worth stopping for.
+#[track_caller]
+fn config_map(config: impl Serialize) -> Value {
+    match serde_json::to_value(config) {
+        Ok(value @ Value::Object(_)) => value,
+        Ok(other) => panic!("a run's config is a map of names to values, not {other}"),
+        Err(error) => panic!("a run's config: {error}"),
     }
 }
 

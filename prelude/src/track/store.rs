@@ -103,6 +103,9 @@ pub struct Record {
     pub notes: String,
     pub summary: BTreeMap<String, Summary>,
     pub provenance: Provenance,
+    /// The run this one is part of: a sweep's trials name the sweep's run.
+    #[serde(default)]
+    pub parent: Option<String>,
     /// Artifacts the run wrote, and those it read (artifacts.rs).
     #[serde(default)]
     pub outputs: Vec<Artifact>,
@@ -125,6 +128,7 @@ impl Record {
             notes: String::new(),
             summary: BTreeMap::new(),
             provenance: Provenance::default(),
+            parent: None,
             outputs: Vec::new(),
             inputs: Vec::new(),
         }
