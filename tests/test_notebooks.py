@@ -91,6 +91,8 @@ def test_html_export_shows_every_table_plot_and_image_offline(notebook):
                 html = text(data.get("text/html", ""))
                 expected["tables"] += html.count('class="ferrolab-table"')
                 expected["diagrams"] += html.count('class="ferrolab-estimator"')
+                # A tracked run's card draws its curves as an SVG image inside its HTML.
+                expected["plots"] += html.count('src="data:image/svg+xml;base64,')
     soup = export_html(notebook)
     # nbconvert embeds plots and images as data URIs: nothing to fetch when offline.
     sources = [img["src"] for img in soup.find_all("img")]
@@ -331,3 +333,28 @@ def test_data_loaders_outputs():
     assert streamed.startswith("200000 rows in 40 chunks per pass")
     w = json.loads(streamed.split("w = ")[1].split("]")[0] + "]")
     assert abs(w[0] - 2) < 0.05 and abs(w[1] + 3) < 0.05
+
+
+def test_experiment_tracking_outputs():
+    nb, _ = execute(ROOT / "notebooks" / "12-experiment-tracking.ipynb")
+    cells = cells_by_tag(nb)
+    # The first run's card, in its final state: finished, with every metric the Trainer logs.
+    card = text(outputs(cells["first-run"], "display_data")[0]["data"]["text/plain"])
+    assert card.startswith("run baseline (") and ": finished at step 31" in card
+    for metric in ("train_loss", "validation_loss", "learning_rate", "epoch_time", "val_accuracy"):
+        assert f"  {metric} = " in card
+    files = stdout(cells["files"])
+    assert "rustc 1." in files and '("random::seed", 0)' in files
+    assert "shape: (30, 4)" in result(cells["files"])  # metrics.csv read back by polars
+    # The sweep: six trials in the live table; early stopping ends the poor ones at epoch 5.
+    table = text(outputs(cells["sweep"], "display_data")[0]["data"]["text/plain"])
+    stopped = table.count(" stopped early ")
+    assert table.count(" finished ") + stopped == 6 and stopped >= 2 and table.count("★") == 1
+    assert stdout(cells["sweep"]).count("Stopped after epoch 5") == stopped
+    for tag in ["parallel", "curves"]:
+        assert "image/svg+xml" in outputs(cells[tag], "execute_result")[0]["data"], tag
+    assert "shape: (5, 6)" in result(cells["compare"])
+    assert "same validation losses: true" in stdout(cells["reproduce"])
+    registry = stdout(cells["registry"])
+    trained = registry.split("(trained: ")[1].split(")")[0]
+    assert f"validation accuracy: {trained} " in registry and float(trained) > 0.9

@@ -175,7 +175,7 @@ impl Trainer {
                         "Stopped after epoch {}: the sweep's early stopping.",
                         epoch + 1
                     );
-                    run.tag("stopped early");
+                    run.tag(crate::track::STOPPED_EARLY);
                     history.stopped_at = Some(epoch + 1);
                     break;
                 }

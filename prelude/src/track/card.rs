@@ -32,15 +32,16 @@ impl Render for Card<'_> {
 impl Card<'_> {
     fn headline(&self) -> String {
         let record = &self.0.record;
-        let steps = self.0.next_step;
         let mut line = format!(
-            "run {} ({}) in {}: {}, {steps} step{}",
+            "run {} ({}) in {}: {}",
             record.name,
             record.id,
             record.project,
             record.effective_status().as_str(),
-            if steps == 1 { "" } else { "s" }
         );
+        if let Some(last) = record.summary.values().map(|s| s.step).max() {
+            line += &format!(" at step {last}");
+        }
         if let Some(end) = record.end_time {
             line += &format!(", {}", duration(end.saturating_sub(record.start_time)));
         }

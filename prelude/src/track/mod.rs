@@ -39,6 +39,7 @@ pub use artifacts::{model, Artifact, ModelVersion};
 pub use compare::{curves, runs};
 pub use provenance::{Git, Provenance, Seed};
 pub use store::{Status, Summary};
+pub(crate) use sweep::STOPPED_EARLY;
 pub use sweep::{sweep, Sweep, SweepBuilder};
 
 use crate::display::{display, DisplayHandle};

@@ -29,6 +29,9 @@ use crate::display::{display, escape, MimeBundle, Render};
 use crate::plot::{ParallelAxis, Plot};
 use crate::runtime::{catch_panics, interrupt_requested, INTERRUPTED_MESSAGE};
 
+/// The tag of a trial that early stopping ended (a `Trainer` tags it so).
+pub(crate) const STOPPED_EARLY: &str = "stopped early";
+
 /// How one config key is searched.
 #[derive(Debug, Clone)]
 enum Axis {
@@ -554,7 +557,12 @@ impl Render for Sweep {
             } else {
                 ""
             };
-            let status = trial.status().as_str();
+            let status = match trial.status() {
+                Status::Finished if trial.tags().iter().any(|t| t == STOPPED_EARLY) => {
+                    STOPPED_EARLY
+                }
+                status => status.as_str(),
+            };
             write!(text, "\n  {}{star} {status}", trial.id()).unwrap();
             write!(html, "<tr><td>{}{star}</td><td>{status}</td>", trial.id()).unwrap();
             let config = trial.config();
