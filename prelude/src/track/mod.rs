@@ -103,27 +103,7 @@ impl Store {
         let mut record = store::read_record(&dir)?;
         record.status = record.effective_status();
         let series = store::read_metrics(&dir)?;
-        let next_step = series
-            .values()
-            .filter_map(|points| points.last())
-            .map(|&(step, _)| step + 1)
-            .max()
-            .unwrap_or(0);
-        Ok(Run::new(State {
-            record,
-            dir,
-            metrics: None,
-            series,
-            next_step,
-            owned: false,
-            flushed_at: Instant::now(),
-            card: None,
-            card_at: Instant::now(),
-            write_failed: false,
-            thread: std::thread::current().id(),
-            watch: None,
-            stop: false,
-        }))
+        Ok(Run::new(record, dir, None, series))
     }
 }
 
@@ -203,22 +183,8 @@ impl RunBuilder {
             std::fs::write(dir.join("git.diff"), diff)?;
         }
         store::write_record(&dir, &record)?;
-        let metrics = Some(store::open_metrics(&dir)?);
-        let run = Run::new(State {
-            record,
-            dir,
-            metrics,
-            series: BTreeMap::new(),
-            next_step: 0,
-            owned: true,
-            flushed_at: Instant::now(),
-            card: None,
-            card_at: Instant::now(),
-            write_failed: false,
-            thread: std::thread::current().id(),
-            watch: None,
-            stop: false,
-        });
+        let metrics = store::open_metrics(&dir)?;
+        let run = Run::new(record, dir, Some(metrics), BTreeMap::new());
         if self.card {
             let handle = display(&run);
             run.lock().card = Some(handle);
@@ -260,7 +226,35 @@ struct State {
 static LIVE: Mutex<Vec<Weak<Mutex<State>>>> = Mutex::new(Vec::new());
 
 impl Run {
-    fn new(state: State) -> Run {
+    /// A run this session writes to when it has the run's metrics file open (it started
+    /// it), or only reads until it logs (a loaded one).
+    fn new(
+        record: Record,
+        dir: PathBuf,
+        metrics: Option<BufWriter<File>>,
+        series: BTreeMap<String, Vec<(u64, f64)>>,
+    ) -> Run {
+        let next_step = series
+            .values()
+            .filter_map(|points| points.last())
+            .map(|&(step, _)| step + 1)
+            .max()
+            .unwrap_or(0);
+        let state = State {
+            record,
+            dir,
+            owned: metrics.is_some(),
+            metrics,
+            series,
+            next_step,
+            flushed_at: Instant::now(),
+            card: None,
+            card_at: Instant::now(),
+            write_failed: false,
+            thread: std::thread::current().id(),
+            watch: None,
+            stop: false,
+        };
         let id: Arc<str> = state.record.id.as_str().into();
         let state = Arc::new(Mutex::new(state));
         let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
