@@ -237,7 +237,8 @@ impl SweepBuilder {
             goal: self.goal.clone(),
             trials: Arc::new(Mutex::new(Vec::new())),
         };
-        let table = display(&sweep);
+        let mut shown = sweep.render();
+        let table = display(&shown);
         let queue = Mutex::new(configs.into_iter().collect::<VecDeque<_>>());
         let stop = AtomicBool::new(false);
         let failures = Mutex::new(Vec::new());
@@ -293,7 +294,12 @@ impl SweepBuilder {
                 if interrupt_requested() {
                     stop.store(true, Ordering::Relaxed);
                 }
-                table.update(&sweep);
+                // Only when a trial moved on: a long sweep sends no stream of identical tables.
+                let now = sweep.render();
+                if now != shown {
+                    table.update(&now);
+                    shown = now;
+                }
             }
         });
         let interrupted = stop.load(Ordering::Relaxed) && interrupt_requested();
