@@ -132,3 +132,24 @@ def printed_values(run):
     """Lines `name json` printed by a cell, as a dict."""
     assert run.status == "ok", run.reply["content"]
     return {name: json.loads(value) for name, value in (line.split(" ", 1) for line in run.stdout().splitlines())}
+
+
+@pytest.fixture(scope="module")
+def notebook_dir(tmp_path_factory):
+    """A course folder in git, with one uncommitted change, as a learner's checkout."""
+    folder = tmp_path_factory.mktemp("course")
+    git = lambda *args: subprocess.run(["git", "-C", str(folder), *args], check=True, capture_output=True)
+    git("init", "-q", "-b", "main")
+    (folder / "lesson.txt").write_text("first\n")
+    git("add", "lesson.txt")
+    git("-c", "user.name=Learner", "-c", "user.email=learner@example.org", "commit", "-q", "-m", "start")
+    (folder / "lesson.txt").write_text("first\nchanged\n")
+    return folder
+
+
+def start_in(folder, **env):
+    km, kc = start_new_kernel(kernel_name=KERNEL, startup_timeout=60, cwd=str(folder),
+                              env={**os.environ, **env})
+    kernel = Kernel(km, kc)
+    kernel.run("1")
+    return kernel

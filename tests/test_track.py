@@ -7,38 +7,15 @@ runs as a DataFrame."""
 import csv
 import hashlib
 import json
-import os
 import pathlib
 import subprocess
 import time
 
 import pytest
-from jupyter_client.manager import start_new_kernel
 
-from conftest import KERNEL, Kernel, printed_values
+from conftest import printed_values, start_in
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def notebook_dir(tmp_path_factory):
-    """A course folder in git, with one uncommitted change, as a learner's checkout."""
-    folder = tmp_path_factory.mktemp("course")
-    git = lambda *args: subprocess.run(["git", "-C", str(folder), *args], check=True, capture_output=True)
-    git("init", "-q", "-b", "main")
-    (folder / "lesson.txt").write_text("first\n")
-    git("add", "lesson.txt")
-    git("-c", "user.name=Learner", "-c", "user.email=learner@example.org", "commit", "-q", "-m", "start")
-    (folder / "lesson.txt").write_text("first\nchanged\n")
-    return folder
-
-
-def start_in(folder, **env):
-    km, kc = start_new_kernel(kernel_name=KERNEL, startup_timeout=60, cwd=str(folder),
-                              env={**os.environ, **env})
-    kernel = Kernel(km, kc)
-    kernel.run("1")
-    return kernel
 
 
 @pytest.fixture(scope="module")

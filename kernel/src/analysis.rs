@@ -4,7 +4,8 @@
 //! HTTP client, TLS and compression codecs). A cell can only meet a few of those crates' types,
 //! so rust-analyzer is given the graph a cell can name: the session's own crates and
 //! everything a `:dep` brings in full, but of the prelude's dependencies only its direct
-//! ones and the crates listed in its `[package.metadata.ferrolab] cell-visible-crates`.
+//! ones (less those its `[package.metadata.ferrolab] cell-hidden-crates` keeps inside, such as
+//! the HTTP client tracking uses) and the crates listed in its `cell-visible-crates`.
 //! Measured: 398 → 61 crates (165 → 42 MB of source), the first cell of a fresh kernel
 //! 36 s → 20 s (docs/performance.md).
 //!
@@ -121,18 +122,15 @@ fn cell_visible_graph(metadata: &mut Value) {
     else {
         return; // not a session's graph (e.g. the standard library's): leave it whole
     };
-    let visible: Vec<&str> = prelude["metadata"]["ferrolab"]["cell-visible-crates"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
-    let named_visible = |name: &str| {
-        visible
-            .iter()
+    let listed = |list: &str, name: &str| {
+        prelude["metadata"]["ferrolab"][list]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
             .any(|pattern| match pattern.strip_suffix('*') {
                 Some(prefix) => name.starts_with(prefix),
-                None => name == *pattern,
+                None => name == pattern,
             })
     };
     let has = |value: &Value, field: &str, wanted: &str| {
@@ -184,7 +182,11 @@ fn cell_visible_graph(metadata: &mut Value) {
                 continue;
             };
             let name = package["name"].as_str().unwrap_or_default();
-            let visible = !below_prelude || is_prelude || named_visible(name);
+            let visible = if is_prelude {
+                !listed("cell-hidden-crates", name)
+            } else {
+                !below_prelude || listed("cell-visible-crates", name)
+            };
             if normal && visible && !is_proc_macro(package) {
                 stack.push((dep_id.to_owned(), below_prelude || is_prelude));
             }
@@ -219,7 +221,8 @@ mod tests {
     fn package(name: &str, path: bool, kind: &str) -> Value {
         json!({"id": name, "name": name, "source": if path { Value::Null } else { json!("registry") },
                "targets": [{"kind": [kind]}],
-               "metadata": {"ferrolab": {"cell-visible-crates": ["polars-*", "half"]}}})
+               "metadata": {"ferrolab": {"cell-visible-crates": ["polars-*", "half"],
+                                         "cell-hidden-crates": ["reqwest"]}}})
     }
 
     fn node(id: &str, deps: &[(&str, Option<&str>)]) -> Value {
@@ -251,10 +254,12 @@ mod tests {
                 package("half", false, "lib"), package("tokio", false, "lib"),
                 package("mio", false, "lib"), package("serde_derive", false, "proc-macro"),
                 package("cc", false, "lib"), package("regex", false, "lib"),
+                package("reqwest", false, "lib"),
             ],
             "resolve": {"root": "ctx", "nodes": [
                 node("ctx", &[("ferrolab", None), ("regex", None)]),
-                node("ferrolab", &[("polars", None), ("serde_derive", None), ("cc", Some("build"))]),
+                node("ferrolab", &[("polars", None), ("serde_derive", None), ("cc", Some("build")),
+                                   ("reqwest", None)]),
                 node("polars", &[("polars-core", None), ("tokio", None)]),
                 node("polars-core", &[("half", None), ("tokio", None)]),
                 node("half", &[]),
@@ -262,6 +267,7 @@ mod tests {
                 node("mio", &[]),
                 node("serde_derive", &[]),
                 node("cc", &[]),
+                node("reqwest", &[]),
                 // A `:dep` that needs tokio gets it with its own dependencies.
                 node("regex", &[("tokio", None)]),
             ]}

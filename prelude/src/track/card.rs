@@ -6,6 +6,7 @@ use std::fmt::Write;
 use base64::Engine;
 
 use super::compare::{flat_config, value_text};
+use super::outbox;
 use super::{Run, State};
 use crate::display::{escape, MimeBundle, Render};
 use crate::plot::{Figure, Plot};
@@ -48,8 +49,31 @@ impl Card<'_> {
         line
     }
 
+    /// Where the run stands with its MLflow server, if it has one (in HTML, its page there as a
+    /// link).
+    fn mlflow(&self, html: bool) -> Option<String> {
+        let standing = outbox::standing(&self.0.dir)?;
+        let line = match (standing.failure, standing.link) {
+            (Some(failure), _) => {
+                format!("MLflow: not sent yet, kept here and tried again ({failure})")
+            }
+            (None, Some(page)) if html => {
+                let page = escape(&page);
+                return Some(format!(
+                    "MLflow: <a href=\"{page}\" target=\"_blank\">{page}</a>"
+                ));
+            }
+            (None, Some(page)) => format!("MLflow: {page}"),
+            (None, None) => format!("MLflow: sending to {}", standing.uri),
+        };
+        Some(if html { escape(&line) } else { line })
+    }
+
     fn text(&self) -> String {
         let mut text = self.headline();
+        if let Some(line) = self.mlflow(false) {
+            text = text + "\n  " + &line;
+        }
         for (name, summary) in &self.0.record.summary {
             write!(
                 text,
@@ -71,6 +95,9 @@ impl Card<'_> {
              <div><b>{}</b></div>",
             escape(&self.headline())
         );
+        if let Some(line) = self.mlflow(true) {
+            write!(html, "<div class=\"muted\">{line}</div>").unwrap();
+        }
         let config = flat_config(&record.config);
         if !config.is_empty() {
             html += "<table><tr><th>config</th><th></th></tr>";

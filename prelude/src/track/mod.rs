@@ -15,10 +15,16 @@
 //! place as it logs. A panic or the stop button marks the run `failed` or `interrupted` and
 //! keeps what it logged; logging again resumes it. The files are described in
 //! docs/tracking.md and in [`store`]'s comment.
+//!
+//! With an MLflow tracking server set (`track::set_tracking_uri`, or `MLFLOW_TRACKING_URI`),
+//! runs are sent there too as they log, and `track::sync(project)` sends runs recorded
+//! without one ([`mlflow`]'s comment says what becomes what).
 
 mod artifacts;
 mod card;
 mod compare;
+mod mlflow;
+mod outbox;
 mod provenance;
 mod store;
 mod sweep;
@@ -37,6 +43,7 @@ use serde_json::Value;
 
 pub use artifacts::{model, Artifact, ModelVersion};
 pub use compare::{curves, runs};
+pub use mlflow::{set_tracking_uri, tracking_uri, Synced};
 pub use provenance::{Git, Provenance, Seed};
 pub use store::{Status, Summary};
 pub(crate) use sweep::STOPPED_EARLY;
@@ -52,6 +59,8 @@ const STORE_VARIABLE: &str = "FERROLAB_RUNS";
 /// loses at most this much.
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
 const CARD_EVERY: Duration = Duration::from_millis(500);
+/// How long `finish` waits for an MLflow server to take the run's last values.
+const SEND_WAIT: Duration = Duration::from_secs(10);
 
 /// A folder of runs: `./runs` beside the notebook unless `FERROLAB_RUNS` names another.
 #[derive(Debug, Clone)]
@@ -105,6 +114,41 @@ impl Store {
         let series = store::read_metrics(&dir)?;
         Ok(Run::new(record, dir, None, series))
     }
+
+    /// Sends a project's runs to the MLflow server (`set_tracking_uri`, `MLFLOW_TRACKING_URI`):
+    /// those recorded without one, or while it was away. Only what the server lacks is sent.
+    pub fn sync(&self, project: &str) -> io::Result<Synced> {
+        let server = mlflow::configured().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                "no MLflow server to send to: `track::set_tracking_uri(\"http://127.0.0.1:5000\")` \
+                 first, or set MLFLOW_TRACKING_URI (`install/mlflow` starts a server)",
+            )
+        })?;
+        let dirs = store::run_dirs(&self.root, Some(project))?;
+        if dirs.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("no runs of `{project}` in {}", self.root.display()),
+            ));
+        }
+        let mut synced = Synced {
+            uri: server.uri.clone(),
+            project: project.to_owned(),
+            runs: 0,
+            created: 0,
+            metrics: 0,
+            files: 0,
+        };
+        for dir in dirs {
+            let pushed = mlflow::push(&dir, &server).map_err(|error| {
+                let run = dir.file_name().unwrap_or_default().to_string_lossy();
+                io::Error::new(error.kind(), format!("run {run}: {error}"))
+            })?;
+            synced.add(&pushed);
+        }
+        Ok(synced)
+    }
 }
 
 /// A new run in the default store: `track::run("moons").config(json!({"lr": 0.01})).start()?`.
@@ -115,6 +159,11 @@ pub fn run(project: &str) -> RunBuilder {
 /// A recorded run of the default store by its id.
 pub fn load(id: &str) -> io::Result<Run> {
     Store::default().load(id)
+}
+
+/// Sends a project's runs in the default store to the MLflow server, as `wandb sync` does.
+pub fn sync(project: &str) -> io::Result<Synced> {
+    Store::default().sync(project)
 }
 
 /// What a run is before it starts.
@@ -185,6 +234,11 @@ impl RunBuilder {
         store::write_record(&dir, &record)?;
         let metrics = store::open_metrics(&dir)?;
         let run = Run::new(record, dir, Some(metrics), BTreeMap::new());
+        {
+            let mut state = run.lock();
+            state.mlflow = mlflow::configured();
+            state.send(false);
+        }
         if self.card {
             let handle = display(&run);
             run.lock().card = Some(handle);
@@ -220,6 +274,9 @@ struct State {
     watch: Option<sweep::Watch>,
     /// Set when the sweep's early stopping asks this trial to stop.
     stop: bool,
+    /// The MLflow server this session sends the run to, and its last post there.
+    mlflow: Option<Arc<mlflow::Server>>,
+    posted: u64,
 }
 
 /// Runs this process may have to mark when a cell panics.
@@ -254,6 +311,8 @@ impl Run {
             thread: std::thread::current().id(),
             watch: None,
             stop: false,
+            mlflow: None,
+            posted: 0,
         };
         let id: Arc<str> = state.record.id.as_str().into();
         let state = Arc::new(Mutex::new(state));
@@ -405,16 +464,29 @@ impl Run {
         state.flush();
     }
 
-    /// Marks the run finished and writes everything out.
+    /// Marks the run finished and writes everything out (and sends it, where an MLflow server
+    /// is set: up to 10 s, after which it is sent in the background).
     pub fn finish(&self) {
-        self.lock().end(Status::Finished);
+        self.end_with(Status::Finished, None);
     }
 
-    /// Ends the run with `status`, saying why in its notes.
-    fn end_with(&self, status: Status, why: &str) {
-        let mut state = self.lock();
-        state.record.notes = why.to_owned();
-        state.end(status);
+    /// Ends the run with `status`, saying why in its notes if given, as `finish` does.
+    fn end_with(&self, status: Status, why: Option<&str>) {
+        let sending = {
+            let mut state = self.lock();
+            if let Some(why) = why {
+                state.record.notes = why.to_owned();
+            }
+            state.end(status);
+            state
+                .mlflow
+                .is_some()
+                .then(|| (state.dir.clone(), state.posted))
+        };
+        if let Some((dir, ticket)) = sending {
+            outbox::wait(&dir, ticket, SEND_WAIT);
+            self.lock().redraw_card();
+        }
     }
 
     /// True when a sweep's early stopping asks this trial to stop: a training loop of one's
@@ -444,6 +516,7 @@ impl State {
             }
             self.record.provenance.pid = std::process::id();
             self.record.provenance.host = provenance::host();
+            self.mlflow = mlflow::configured();
             self.owned = true;
         }
         if self.record.status != Status::Running {
@@ -458,6 +531,7 @@ impl State {
             self.record.end_time = Some(store::now_ms());
         }
         self.flush();
+        self.send(true);
         self.redraw_card();
     }
 
@@ -474,6 +548,14 @@ impl State {
         let written = store::write_record(&self.dir, &self.record);
         self.report(written);
         self.flushed_at = Instant::now();
+        self.send(false);
+    }
+
+    /// Has what was flushed sent to the run's MLflow server, if it has one.
+    fn send(&mut self, now: bool) {
+        if let Some(server) = &self.mlflow {
+            self.posted = outbox::post(&self.dir, server, now);
+        }
     }
 
     fn redraw_card(&mut self) {

@@ -58,8 +58,11 @@ impl Status {
 /// metrics file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Summary {
+    #[serde(with = "any_f64")]
     pub last: f64,
+    #[serde(with = "any_f64")]
     pub min: f64,
+    #[serde(with = "any_f64")]
     pub max: f64,
     /// The step of the last value.
     pub step: u64,
@@ -84,6 +87,33 @@ impl Summary {
         // NaN never wins: `f64::min` returns the other operand.
         self.min = self.min.min(value);
         self.max = self.max.max(value);
+    }
+}
+
+/// An f64 in JSON, which has no NaN or infinities: those are written as metrics.csv writes
+/// them, the strings `NaN`, `inf` and `-inf`.
+mod any_f64 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &f64, out: S) -> Result<S::Ok, S::Error> {
+        if value.is_finite() {
+            out.serialize_f64(*value)
+        } else {
+            out.serialize_str(&value.to_string())
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(input: D) -> Result<f64, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            Number(f64),
+            Text(String),
+        }
+        match Written::deserialize(input)? {
+            Written::Number(value) => Ok(value),
+            Written::Text(text) => text.parse().map_err(serde::de::Error::custom),
+        }
     }
 }
 
@@ -236,22 +266,25 @@ pub fn read_metrics(dir: &Path) -> io::Result<BTreeMap<String, Vec<(u64, f64)>>>
     };
     for line in BufReader::new(file).lines().skip(1) {
         // A line cut short by a killed kernel has fewer fields or fails to parse: skipped.
-        if let Some((step, metric, value)) = parse_metric(&line?) {
-            series.entry(metric).or_default().push((step, value));
+        if let Some((step, metric, value, _time)) = parse_metric(&line?) {
+            series
+                .entry(metric.to_owned())
+                .or_default()
+                .push((step, value));
         }
     }
     Ok(series)
 }
 
-fn parse_metric(line: &str) -> Option<(u64, String, f64)> {
+/// One line of metrics.csv: step, metric, value, time.
+pub fn parse_metric(line: &str) -> Option<(u64, &str, f64, u64)> {
     let mut fields = line.split(',');
-    let (step, metric, value, _time) = (
+    Some((
         fields.next()?.parse().ok()?,
         fields.next()?,
         fields.next()?.parse().ok()?,
-        fields.next()?.parse::<u64>().ok()?,
-    );
-    Some((step, metric.to_owned(), value))
+        fields.next()?.parse().ok()?,
+    ))
 }
 
 /// The folders of a project's runs (or of every project's, with `None`).

@@ -272,7 +272,7 @@ impl SweepBuilder {
                             match catch_panics(|| trial(&run)) {
                                 Ok(Ok(())) => run.finish(),
                                 Ok(Err(error)) => {
-                                    run.end_with(Status::Failed, &error.to_string());
+                                    run.end_with(Status::Failed, Some(&error.to_string()));
                                     failures.lock().unwrap().push(error.to_string());
                                 }
                                 Err(message) if message == INTERRUPTED_MESSAGE => {
@@ -304,11 +304,12 @@ impl SweepBuilder {
         });
         let interrupted = stop.load(Ordering::Relaxed) && interrupt_requested();
         sweep.parent.log_best(&sweep);
-        sweep.parent.lock().end(if interrupted {
+        let status = if interrupted {
             Status::Interrupted
         } else {
             Status::Finished
-        });
+        };
+        sweep.parent.end_with(status, None);
         table.update(&sweep);
         let failures = failures.into_inner().unwrap();
         if interrupted {
