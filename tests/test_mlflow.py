@@ -268,3 +268,31 @@ track::sync("unsent")?;
     assert f"MLflow at {closed} is unreachable (" in message and "refused" in message.lower()
     missing = tracked.run(f'track::set_tracking_uri("{closed}"); track::sync("nosuch")?;')
     assert "no runs of `nosuch` in runs" in missing.error()["evalue"]
+
+
+def test_the_tracking_lesson_with_a_server_set_sends_every_run(server, tmp_path):
+    """Lesson 12 run as a learner with MLflow would (MLFLOW_TRACKING_URI set): every run it
+    records is on the server as it logged it, and its last cell finds nothing left to send."""
+    lesson = tmp_path / "12-experiment-tracking.ipynb"
+    lesson.write_bytes((REPO / "notebooks" / lesson.name).read_bytes())
+    subprocess.run([REPO / ".venv" / "bin" / "jupyter", "nbconvert", "--to", "notebook", "--execute",
+                    "--inplace", "--ExecutePreprocessor.timeout=600", lesson],
+                   check=True, cwd=tmp_path, env={**os.environ, "MLFLOW_TRACKING_URI": server.uri})
+    cells = {cell["metadata"]["tags"][0]: cell for cell in json.loads(lesson.read_text())["cells"]
+             if cell["metadata"].get("tags")}
+    printed = "".join("".join(o.get("text", "")) for o in cells["mlflow"]["outputs"])
+    local = sorted((tmp_path / "runs" / "moons").glob("*/run.json"))
+    assert f"moons: {len(local)} runs at {server.uri}, 0 new there; sent 0 metric values" in printed
+
+    experiment = server.get("experiments/get-by-name", experiment_name="moons")["experiment"]
+    remote = server.post("runs/search", {"experiment_ids": [experiment["experiment_id"]],
+                                         "max_results": 100})["runs"]
+    assert len(remote) == len(local) == 9  # the baseline, the sweep and its 6 trials, the rerun
+    by_name = {run["info"]["run_name"]: run for run in remote}
+    baseline = by_name["baseline"]
+    assert len(server.history(baseline["info"]["run_id"], "train_loss")) == 30
+    sweep = by_name["lr × width"]
+    trials = [run for run in remote if tags_of(run).get("mlflow.parentRunId") == sweep["info"]["run_id"]]
+    assert len(trials) == 6 and all(run["info"]["status"] == "FINISHED" for run in remote)
+    serving = server.get("experiments/get-by-name", experiment_name="moons-serving")["experiment"]
+    assert server.post("runs/search", {"experiment_ids": [serving["experiment_id"]]})["runs"]
