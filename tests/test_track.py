@@ -144,13 +144,18 @@ let model = candle_nn::seq()
 let params = nn::optim::ParamsAdamW {{ lr: run.config_value("lr"), ..Default::default() }};
 let mut optimizer = nn::optim::AdamW::new(varmap.all_vars(), params)?;
 let train = DataLoader::new(data.clone()).batch_size(50).shuffle(run.config_value("shuffle_seed"));
-let validation = DataLoader::new(data).batch_size(400);
-Trainer::new(run.config_value("epochs")).live_plot(false).track(&run)
+let validation = DataLoader::new(data.clone()).batch_size(400);
+let accuracy = |logits: &Tensor, y: &Tensor| -> candle_core::Result<f64> {{
+    Ok(logits.ge(0.0)?.to_dtype(DType::F32)?.eq(y)?.to_dtype(DType::F32)?.mean_all()?.to_scalar::<f32>()? as f64)
+}};
+let history = Trainer::new(run.config_value("epochs")).live_plot(false).track(&run)
     .fit(&mut optimizer, &train, Some(&validation), |(x, y)| {{
-        nn::loss::binary_cross_entropy_with_logits(&model.forward(x)?, y)
+        let logits = model.forward(x)?;
+        Ok((nn::loss::binary_cross_entropy_with_logits(&logits, y)?, [("accuracy", accuracy(&logits, y)?)]))
     }})?;
 run.finish();
 println!("{name} \\"{{}}\\"", run.id());
+println!("accuracy {{:?}}", [accuracy(&model.forward(&data.inputs)?, &data.targets)?, history.metrics["validation_accuracy"][5]]);
 """
 
 
@@ -175,11 +180,15 @@ let run = track::run("moons").name("rerun").quiet().config(past.config()).start(
         return by_metric
 
     first, second = series(original_id), series(rerun_id)
-    assert set(first) == {"train_loss", "validation_loss", "learning_rate", "epoch_time"}
+    assert set(first) == {"train_loss", "validation_loss", "learning_rate", "epoch_time",
+                          "train_accuracy", "validation_accuracy"}
+    # The closure's metric, averaged over the epoch's one validation batch: the model's own.
+    trained, logged = printed_values(original)["accuracy"]
+    assert logged == trained == first["validation_accuracy"][-1][1] > 0.8
     assert [step for step, _ in first["train_loss"]] == [1, 2, 3, 4, 5, 6]
     assert first["train_loss"][-1][1] < first["train_loss"][0][1]
     assert {value for _, value in first["learning_rate"]} == {0.02}
-    for metric in ("train_loss", "validation_loss"):
+    for metric in ("train_loss", "validation_loss", "train_accuracy", "validation_accuracy"):
         assert first[metric] == second[metric]
     record = json.loads((run_dir(notebook_dir, "moons", original_id) / "run.json").read_text())
     assert {"source": "DataLoader::shuffle", "seed": 11} in record["provenance"]["seeds"]

@@ -139,7 +139,9 @@ fn train(seed: u64, hidden: usize, epochs: usize, checkpoint: Option<&std::path:
         trainer = trainer.checkpoint(path, &varmap);
     }
     let history = trainer.fit(&mut optimizer, &loader, None, |(x, y)| {
-        nn::loss::binary_cross_entropy_with_logits(&model.forward_t(x, true)?, y)
+        let logits = model.forward_t(x, true)?;
+        let mean_logit = logits.mean_all()?.to_scalar::<f32>()? as f64;
+        Ok((nn::loss::binary_cross_entropy_with_logits(&logits, y)?, [("mean_logit", mean_logit)]))
     })?;
     let weights = model.forward(&Tensor::new(&[[0.5f32, 0.25]], &Device::Cpu)?)?.flatten_all()?.to_vec1::<f32>()?;
     Ok((history, weights))
@@ -157,6 +159,7 @@ train(3, 8, 3, Some(&path))?;
 let (resumed, resumed_output) = train(99, 8, 6, Some(&path))?;
 println!("VALUE straight {:?}", straight.train_loss);
 println!("VALUE resumed {:?}", resumed.train_loss);
+println!("VALUE metrics {:?}", [&straight.metrics["train_mean_logit"], &resumed.metrics["train_mean_logit"]]);
 println!("VALUE outputs {:?}", [straight_output[0], resumed_output[0]]);
 let stale = train(3, 4, 6, Some(&path)).unwrap_err().to_string();
 println!("VALUE stale {:?}", stale);
@@ -168,5 +171,7 @@ std::fs::remove_file(&path)?;
     resumed = [line for line in lines if line.startswith("Resumed from")]
     assert len(resumed) == 1 and resumed[0].endswith("after epoch 3 of 6."), lines
     assert values["resumed"] == values["straight"]
+    # The closure's metric per epoch: the three before the checkpoint come back from it.
+    assert len(values["metrics"][0]) == 6 and values["metrics"][1] == values["metrics"][0]
     assert values["outputs"][0] == values["outputs"][1]
     assert "has no hidden.bias of shape [4]: it was saved from another model" in values["stale"]

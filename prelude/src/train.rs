@@ -9,9 +9,12 @@
 //!     .fit(&mut optimizer, &train_loader, Some(&val_loader), |(x, y)| {
 //!         nn::loss::cross_entropy(&model.forward(x)?, y)
 //!     })?;
+//! // Metrics beside the loss, averaged per epoch: history.metrics["validation_accuracy"]
+//! // .fit(.., |(x, y)| { let logits = model.forward(x)?; let loss = ..;
+//! //     Ok((loss, [("accuracy", metrics::accuracy_of(&logits, y)?)])) })?;
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -90,7 +93,8 @@ impl Trainer {
     }
 
     /// Logs each epoch to a tracked run (`track::run(..).start()?`): `train_loss`,
-    /// `validation_loss` with validation data, `learning_rate` and `epoch_time` (seconds), at
+    /// `validation_loss` with validation data, the metrics the loss closure returns (as
+    /// `train_<name>` and `validation_<name>`), `learning_rate` and `epoch_time` (seconds), at
     /// step = the epoch's number (1, 2, ...); the last checkpoint becomes the run's artifact.
     /// An interrupt or a panic marks the run.
     pub fn track(mut self, run: &Run) -> Self {
@@ -99,18 +103,22 @@ impl Trainer {
     }
 
     /// Trains with `optimizer` on `train`'s batches: `loss` computes a batch's loss (a scalar
-    /// tensor) through the model whose variables the optimizer holds.
-    pub fn fit<D, C, O>(
+    /// tensor) through the model whose variables the optimizer holds, and may return metrics
+    /// beside it, `Ok((loss, [("accuracy", accuracy)]))`, which are averaged over each
+    /// epoch's batches into `history.metrics` (`train_accuracy`, `validation_accuracy`), as
+    /// Keras' `metrics=` are.
+    pub fn fit<D, C, O, B>(
         &self,
         optimizer: &mut O,
         train: &DataLoader<D, C>,
         validation: Option<&DataLoader<D, C>>,
-        mut loss: impl FnMut(&C::Batch) -> Result<Tensor>,
+        mut loss: impl FnMut(&C::Batch) -> Result<B>,
     ) -> Result<History>
     where
         D: Dataset,
         C: Collate<D::Item>,
         O: Optimizer + OptimizerState,
+        B: BatchOutput,
     {
         let mut history = History::default();
         if let Some(checkpoint) = self.checkpoint.as_ref().filter(|c| c.path.exists()) {
@@ -146,16 +154,21 @@ impl Trainer {
         for epoch in progress(done..self.epochs).desc("epochs").initial(done) {
             train.set_epoch(epoch as u64);
             let started = Instant::now();
-            let train_loss = mean_loss(train, |batch| {
-                let value = loss(batch)?;
+            let (train_loss, train_metrics) = epoch_means(train, |batch| {
+                let (value, metrics) = loss(batch)?.split();
                 optimizer.backward_step(&value)?;
-                Ok(value)
+                Ok((value, metrics))
             })?;
             history.train_loss.push(train_loss);
+            let mut epoch_metrics = named("train", train_metrics);
             if let Some(validation) = validation {
-                history
-                    .validation_loss
-                    .push(mean_loss(validation, &mut loss)?);
+                let (validation_loss, validation_metrics) =
+                    epoch_means(validation, |batch| Ok(loss(batch)?.split()))?;
+                history.validation_loss.push(validation_loss);
+                epoch_metrics.extend(named("validation", validation_metrics));
+            }
+            for (name, mean) in &epoch_metrics {
+                history.metrics.entry(name.clone()).or_default().push(*mean);
             }
             if let Some(checkpoint) = &self.checkpoint {
                 checkpoint.save(optimizer, &history)?;
@@ -169,6 +182,11 @@ impl Trainer {
                 if let Some(&validation_loss) = history.validation_loss.last() {
                     metrics.push(("validation_loss", validation_loss));
                 }
+                metrics.extend(
+                    epoch_metrics
+                        .iter()
+                        .map(|(name, mean)| (name.as_str(), *mean)),
+                );
                 run.log_at(epoch as u64 + 1, metrics);
                 if run.should_stop() {
                     println!(
@@ -223,8 +241,8 @@ struct Checkpoint {
 }
 
 /// The file's tensors: `model.<var>`, `optimizer.<var>.<buffer>`, `optimizer.steps`,
-/// `history.train_loss`, `history.validation_loss`; variables by their `VarMap` names, so
-/// that a rebuilt model in a new session finds its own.
+/// `history.train_loss`, `history.validation_loss`, `history.metric.<name>`; variables by
+/// their `VarMap` names, so that a rebuilt model in a new session finds its own.
 impl Checkpoint {
     fn save(&self, optimizer: &impl OptimizerState, history: &History) -> Result<()> {
         let names = self.names();
@@ -250,6 +268,12 @@ impl Checkpoint {
             tensors.insert(
                 "history.validation_loss".into(),
                 Tensor::new(history.validation_loss.as_slice(), &Device::Cpu)?,
+            );
+        }
+        for (name, values) in &history.metrics {
+            tensors.insert(
+                format!("{METRIC_PREFIX}{name}"),
+                Tensor::new(values.as_slice(), &Device::Cpu)?,
             );
         }
         // Written aside and renamed, so that an interrupt mid-write leaves the last good one.
@@ -302,9 +326,16 @@ impl Checkpoint {
         };
         let steps = values("optimizer.steps")?.first().copied().unwrap_or(0.0) as usize;
         optimizer.restore(buffers, steps)?;
+        let mut metrics = BTreeMap::new();
+        for (key, saved) in &tensors {
+            if let Some(name) = key.strip_prefix(METRIC_PREFIX) {
+                metrics.insert(name.to_owned(), saved.to_vec1::<f64>()?);
+            }
+        }
         Ok(History {
             train_loss: values("history.train_loss")?,
             validation_loss: values("history.validation_loss")?,
+            metrics,
             stopped_at: None,
         })
     }
@@ -317,27 +348,76 @@ impl Checkpoint {
     }
 }
 
-/// The mean of a scalar loss over an epoch's batches.
-fn mean_loss<D: Dataset, C: Collate<D::Item>>(
-    loader: &DataLoader<D, C>,
-    mut step: impl FnMut(&C::Batch) -> Result<Tensor>,
-) -> Result<f64> {
-    let (mut total, mut batches) = (0.0, 0usize);
-    for batch in loader.iter() {
-        total += step(&batch?)?.to_dtype(DType::F64)?.to_scalar::<f64>()?;
-        batches += 1;
-    }
-    Ok(total / batches.max(1) as f64)
+const METRIC_PREFIX: &str = "history.metric.";
+
+/// What a [`Trainer`]'s loss closure returns for a batch: the loss alone, or the loss and
+/// named metrics, `(loss, [("accuracy", 0.9)])`.
+pub trait BatchOutput {
+    fn split(self) -> (Tensor, Vec<(String, f64)>);
 }
 
-/// Losses per epoch; shows as a plot.
+impl BatchOutput for Tensor {
+    fn split(self) -> (Tensor, Vec<(String, f64)>) {
+        (self, Vec::new())
+    }
+}
+
+impl<K: AsRef<str>, M: IntoIterator<Item = (K, f64)>> BatchOutput for (Tensor, M) {
+    fn split(self) -> (Tensor, Vec<(String, f64)>) {
+        let metrics = self.1.into_iter();
+        (
+            self.0,
+            metrics
+                .map(|(name, value)| (name.as_ref().to_owned(), value))
+                .collect(),
+        )
+    }
+}
+
+/// The means of a scalar loss, and of each metric, over an epoch's batches (a metric over
+/// the batches that returned it).
+fn epoch_means<D: Dataset, C: Collate<D::Item>>(
+    loader: &DataLoader<D, C>,
+    mut step: impl FnMut(&C::Batch) -> Result<(Tensor, Vec<(String, f64)>)>,
+) -> Result<(f64, Vec<(String, f64)>)> {
+    let (mut total, mut batches) = (0.0, 0usize);
+    let mut metrics: Vec<(String, f64, usize)> = Vec::new();
+    for batch in loader.iter() {
+        let (loss, batch_metrics) = step(&batch?)?;
+        total += loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+        batches += 1;
+        for (name, value) in batch_metrics {
+            match metrics.iter_mut().find(|(known, ..)| *known == name) {
+                Some((_, sum, count)) => (*sum, *count) = (*sum + value, *count + 1),
+                None => metrics.push((name, value, 1)),
+            }
+        }
+    }
+    let means = metrics
+        .into_iter()
+        .map(|(name, sum, count)| (name, sum / count as f64))
+        .collect();
+    Ok((total / batches.max(1) as f64, means))
+}
+
+/// Losses and metrics per epoch; shows as a plot of the losses.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct History {
     pub train_loss: Vec<f64>,
     /// Empty without validation data.
     pub validation_loss: Vec<f64>,
+    /// The loss closure's metrics per epoch, by `train_<name>` and `validation_<name>`.
+    pub metrics: BTreeMap<String, Vec<f64>>,
     /// The epoch (1-based) after which early stopping ended training.
     pub stopped_at: Option<usize>,
+}
+
+/// `accuracy` of the training batches as `train_accuracy`, as the losses are named.
+fn named(split: &str, means: Vec<(String, f64)>) -> Vec<(String, f64)> {
+    means
+        .into_iter()
+        .map(|(name, mean)| (format!("{split}_{name}"), mean))
+        .collect()
 }
 
 impl History {
