@@ -360,3 +360,30 @@ def test_experiment_tracking_outputs():
     assert f"validation accuracy: {trained} " in registry and float(trained) > 0.9
     # With no MLflow server set (as in CI), the last cell says how to set one up.
     assert "No MLflow server set: start one with `install/mlflow`" in stdout(cells["mlflow"])
+
+
+def test_capstone_outputs():
+    nb, _ = execute(ROOT / "notebooks" / "13-capstone.ipynb")
+    cells = cells_by_tag(nb)
+    assert "shape: (3, 6)" in result(cells["data"])  # the species, with what was missing
+    assert "258 training and 86 test rows of 10 features" in stdout(cells["prep"])
+    assert "categories__sex_unknown" in stdout(cells["prep"])
+    # The sweep: four tracked trials of the network, the best well above chance (1/3).
+    table = text(outputs(cells["sweep"], "display_data")[0]["data"]["text/plain"])
+    assert table.count(" finished ") == 4 and table.count("★") == 1
+    best = stdout(cells["sweep-best"])
+    assert float(best.split("validation accuracy ")[1].split()[0]) > 0.95
+    assert "registered as penguin-species version " in best
+    # The LoRA fine-tune's card: finished, with the accuracy the loss closure returned.
+    card = text(outputs(cells["lora"], "display_data")[0]["data"]["text/plain"])
+    assert card.startswith("run reviews lora (") and ": finished at step 8" in card
+    lora_run = card.split("(")[1].split(")")[0]
+    assert float(card.split("validation_accuracy = ")[1].split()[0]) >= 0.75
+    # Four trials and the fine-tune (more where the course folder kept earlier executions' runs).
+    assert int(result(cells["runs"]).split("shape: (")[1].split(",")[0]) >= 5
+    # The model in production, traced back to the run that wrote it, and served.
+    lineage = stdout(cells["lineage"])
+    assert f" was written by run {lora_run} (\"reviews lora\")" in lineage
+    assert '"lora":{"alpha":16.0,"rank":8' in lineage
+    served = result(cells["lineage"])
+    assert served.index("┆ positive ┆") < served.index("┆ negative ┆")
