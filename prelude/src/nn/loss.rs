@@ -40,9 +40,10 @@ pub fn binary_cross_entropy_with_logits(logits: &Tensor, target: &Tensor) -> Res
     ((logits.relu()? - (logits * target)?)? + softplus_of_minus_abs)?.mean_all()
 }
 
-/// Cross-entropy of logits `(batch, classes)` against class indices `(batch,)` (u32).
+/// Cross-entropy of logits `(batch, classes)` against class indices `(batch,)` (fused:
+/// [`crate::nn::functional::cross_entropy`]).
 pub fn cross_entropy(logits: &Tensor, target: &Tensor) -> Result<Tensor> {
-    candle_nn::loss::cross_entropy(logits, target)
+    crate::nn::functional::cross_entropy(logits, target)
 }
 
 /// Negative log-likelihood of log-probabilities `(batch, classes)` against class indices.

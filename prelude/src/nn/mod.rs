@@ -46,6 +46,7 @@ pub fn f32_tensor(values: &ndarray::ArrayD<f64>) -> Tensor {
         .expect("a literal's shape holds its values")
 }
 
+pub mod functional;
 pub mod generation;
 pub mod gpt;
 pub mod layers;
@@ -57,7 +58,7 @@ pub mod precision;
 pub use generation::GenerationConfig;
 pub use gpt::{Gpt, GptConfig};
 pub use layers::{
-    causal_mask, layer_norm, var_builder, Dropout, Flatten, LayerNorm, MaxPool2d,
+    causal_mask, conv2d, layer_norm, var_builder, Conv2d, Dropout, Flatten, LayerNorm, MaxPool2d,
     MultiHeadAttention, Sequential, Summary, Tanh, TransformerBlock,
 };
 pub use lora::{linear, Linear, LoraConfig};

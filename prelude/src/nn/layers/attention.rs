@@ -61,13 +61,7 @@ impl MultiHeadAttention {
         if let Some(mask) = mask {
             scores = scores.broadcast_add(mask)?;
         }
-        // The fused `softmax_last_dim` records no backward: with it the query and key
-        // projections would silently never learn. It serves only when nothing is trained.
-        let weights = if scores.track_op() {
-            candle_nn::ops::softmax(&scores, candle_core::D::Minus1)?
-        } else {
-            candle_nn::ops::softmax_last_dim(&scores)?
-        };
+        let weights = crate::nn::functional::softmax(&scores)?;
         let heads = weights.matmul(&v)?;
         let merged = heads.transpose(1, 2)?.reshape((batch, time, d_model))?;
         Ok((weights, self.out.forward(&merged)?))

@@ -12,7 +12,7 @@ pub struct MaxPool2d(pub usize);
 
 impl Module for MaxPool2d {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        xs.max_pool2d(self.0)
+        crate::nn::functional::max_pool2d(xs, self.0)
     }
 }
 

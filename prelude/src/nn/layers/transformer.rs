@@ -42,7 +42,8 @@ impl ModuleT for TransformerBlock {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
         let attended = self.attention.forward(&self.norm1.forward(xs)?)?;
         let xs = (xs + self.dropout.forward_t(&attended, train)?)?;
-        let hidden = self.expand.forward(&self.norm2.forward(&xs)?)?.gelu_erf()?;
+        let hidden = self.expand.forward(&self.norm2.forward(&xs)?)?;
+        let hidden = crate::nn::functional::gelu(&hidden)?;
         let mlp = self.project.forward(&hidden)?;
         &xs + self.dropout.forward_t(&mlp, train)?
     }
