@@ -15,6 +15,7 @@ import time
 import urllib.request
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from course import ROOT, browser
 
@@ -123,10 +124,14 @@ def test_a_learner_in_jupyterlab(lab):
         # Opening a course notebook changes nothing in it.
         page.wait_for_timeout(1000)
         assert page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty").count() == 0, "opened notebook marked modified"
-        # Rust is highlighted: the first code cell's tokens come in more than one colour.
-        colours = page.evaluate("""[...document.querySelector('.jp-CodeCell .cm-content').querySelectorAll('span')]
-            .map(span => getComputedStyle(span).color)""")
-        assert len(set(colours)) >= 2, colours
+        # Rust is highlighted: the first code cell's tokens come in more than one colour. The
+        # editor and its language mode load after the cell is drawn (slow on a cold machine).
+        colours = """(() => [...document.querySelectorAll('.jp-CodeCell .cm-content')].slice(0, 1)
+            .flatMap(content => [...content.querySelectorAll('span')].map(span => getComputedStyle(span).color)))()"""
+        try:
+            page.wait_for_function(f"new Set({colours}).size >= 2", timeout=60_000)
+        except PlaywrightTimeout:
+            pytest.fail(f"the first code cell is not highlighted: its token colours are {page.evaluate(colours)}")
 
         # Run > Run All Cells: every table and plot is shown, drawn and inside the output area.
         learner.command("notebook:run-all-cells")
