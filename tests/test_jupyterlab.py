@@ -83,12 +83,29 @@ class Learner:
         self.page.screenshot(path=SCREENSHOTS / f"{self.shots:02d}-{step}.png")
 
     def wait_idle(self, timeout=120):
-        """Until the kernel is idle and no cell waits to run."""
+        """Until the notebook's kernel is started and idle and no cell waits to run. (The
+        toolbar's indicator reads idle before the kernel has started: cells run then are
+        skipped.)"""
         self.page.wait_for_function(
-            """() => document.querySelector('.jp-Notebook-ExecutionIndicator[data-status="idle"]')
-                  && ![...document.querySelectorAll('.jp-InputPrompt')].some(p => p.textContent.includes('*'))""",
+            """() => {
+                const session = window.jupyterapp.shell.currentWidget?.sessionContext;
+                return session?.isReady && session.session?.kernel?.status === 'idle'
+                    && ![...document.querySelectorAll('.jp-InputPrompt')].some(p => p.textContent.includes('*'));
+            }""",
             timeout=timeout * 1000,
         )
+
+    def wait_all_ran(self, timeout):
+        """Until every code cell has run (an execution count, no longer running) and the kernel
+        is idle: Run All queues its cells asynchronously, so an idle kernel right after it may
+        be one that has not started yet."""
+        self.page.wait_for_function(
+            """() => window.jupyterapp.shell.currentWidget.content.widgets
+                  .filter(cell => cell.model.type === 'code')
+                  .every(cell => cell.model.executionCount !== null && cell.model.executionState === 'idle')""",
+            timeout=timeout * 1000,
+        )
+        self.wait_idle(timeout)
 
     def command(self, command):
         """A JupyterLab command, as its menu entry runs it."""
@@ -135,7 +152,7 @@ def test_a_learner_in_jupyterlab(lab):
 
         # Run > Run All Cells: every table and plot is shown, drawn and inside the output area.
         learner.command("notebook:run-all-cells")
-        learner.wait_idle(timeout=240)
+        learner.wait_all_ran(timeout=240)
         learner.shot("ran-all")
         outputs = page.evaluate("""(() => {
             const area = img => img.closest('.jp-OutputArea-output').getBoundingClientRect();
