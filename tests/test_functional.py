@@ -78,6 +78,52 @@ def test_forward_and_gradients_match_pytorch(kernel, name):
         assert_close(values[f"grad_{input_name}"], expected, case["dtype"], f"{name} gradient of {input_name}")
 
 
+def test_f32_agrees_with_f64_from_the_tails_to_saturation(kernel):
+    """In f32 the kernels evaluate exp and erf as polynomials that vectorize; in f64 they call
+    libm. Over inputs from where exp underflows to where erf saturates (GELU on -12..12,
+    softmax and cross-entropy rows
+    spanning 96, past where f32's e^x underflows, layer norm), f32 output and gradients are
+    the f64 ones to f32's precision: worst |f32 - f64| - 1e-5·|f64| within 1e-6·max|f64|."""
+    values = printed_values(kernel.run("""{
+// output and input gradient of `f` in `dtype`, from a fixed upstream gradient, as f64s
+fn run(dtype: DType, x: &Tensor, f: &dyn Fn(&Tensor) -> candle_core::Result<Tensor>) -> candle_core::Result<[Vec<f64>; 2]> {
+    let var = candle::Var::from_tensor(&x.to_dtype(dtype)?)?;
+    let out = f(var.as_tensor())?;
+    let upstream = Tensor::arange(0u32, out.elem_count() as u32, &Device::Cpu)?.to_dtype(DType::F64)?
+        .affine(0.37, 0.5)?.sin()?.to_dtype(dtype)?.reshape(out.shape())?;
+    let grads = (&out * &upstream)?.sum_all()?.backward()?;
+    let f64s = |t: &Tensor| t.to_dtype(DType::F64)?.flatten_all()?.to_vec1::<f64>();
+    Ok([f64s(&out)?, f64s(grads.get(var.as_tensor()).expect("a gradient"))?])
+}
+fn worst(ours: &[f64], exact: &[f64]) -> f64 {
+    let scale = exact.iter().fold(0f64, |m, v| m.max(v.abs()));
+    let error = |(a, b): (&f64, &f64)| ((a - b).abs() - 1e-5 * b.abs()) / (1e-6 * scale);
+    // a NaN anywhere (or an all-zero reference) fails
+    ours.iter().zip(exact).map(error).fold(f64::MIN, |m, e| if e.is_nan() { f64::INFINITY } else { m.max(e) })
+}
+let grid = (Tensor::arange(-4800i64, 4800, &Device::Cpu)?.to_dtype(DType::F64)? / 400.0)?;
+let wide_rows = (grid.reshape((96, 100))?.t()?.contiguous()? * 4.0)?;
+let target = Tensor::new((0..100u32).map(|i| i * 7 % 96).collect::<Vec<_>>(), &Device::Cpu)?;
+let weight = (Tensor::arange(0u32, 64, &Device::Cpu)?.to_dtype(DType::F64)? / 32.0)?;
+let cases: [(&str, Tensor, Box<dyn Fn(&Tensor) -> candle_core::Result<Tensor>>); 4] = [
+    ("gelu", grid.reshape((48, 200))?, Box::new(|x| nn::functional::gelu(x))),
+    ("softmax", wide_rows.clone(), Box::new(|x| nn::functional::softmax(x))),
+    ("cross_entropy", wide_rows.clone(), Box::new(|x| nn::functional::cross_entropy(x, &target))),
+    ("layer_norm", (grid.reshape((64, 150))?.t()?.contiguous()? * 3.0)?, Box::new(|x| {
+        let w = weight.to_dtype(x.dtype())?;
+        nn::functional::layer_norm(x, &w, &(&w / 2.0)?, 1e-5)
+    })),
+];
+for (name, x, f) in cases {
+    let ([out32, grad32], [out64, grad64]) = (run(DType::F32, &x, &*f)?, run(DType::F64, &x, &*f)?);
+    println!("{name} {:?}", [worst(&out32, &out64), worst(&grad32, &grad64)]);
+}
+}"""))
+    assert set(values) == {"gelu", "softmax", "cross_entropy", "layer_norm"}, values
+    for name, (output, gradient) in values.items():
+        assert output <= 1 and gradient <= 1, (name, output, gradient)
+
+
 def test_conv_layer_equals_candles(kernel):
     """`nn::conv2d` is candle-nn's layer with the fused backward: the same parameters give
     the same output and gradients as `candle_nn::conv2d` (candle's own convolution). Stride 1:

@@ -18,6 +18,7 @@ pub fn gelu(xs: &Tensor) -> Result<Tensor> {
 struct Gelu;
 
 /// Φ(x) = (1 + erf(x/√2)) / 2.
+#[inline(always)]
 fn cdf<T: Real>(x: T) -> T {
     let half = T::from_f64(0.5);
     half * (T::one() + (x * T::from_f64(FRAC_1_SQRT_2)).erf())
@@ -43,7 +44,7 @@ fn gelu_backward<T: Real>(xs: &Tensor, grad: &Tensor) -> Result<Tensor> {
         for_rows(&mut dx, 1, 2, |first, dx| {
             for (i, d) in (first..).zip(dx.iter_mut()) {
                 let x = xs[i];
-                let density = inv_sqrt_2pi * (minus_half * x * x).exp();
+                let density = inv_sqrt_2pi * (minus_half * x * x).fast_exp();
                 *d = grad[i] * (cdf(x) + x * density);
             }
         });

@@ -12,6 +12,7 @@
 mod activation;
 mod conv;
 mod kernel;
+mod math;
 mod norm;
 mod softmax;
 

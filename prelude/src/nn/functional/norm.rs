@@ -6,7 +6,9 @@ use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
-use super::kernel::{cpu_tensor, for_real, for_rows, fused_or, slice, with_values, Real};
+use super::kernel::{
+    cpu_tensor, for_real, for_rows, fused_or, slice, sum, vectorized, with_values, Real,
+};
 
 /// `torch.nn.functional.layer_norm(xs, (size,), weight, bias, eps)` with `size` the last
 /// dimension: each row to mean 0 and variance 1 (biased, as PyTorch), then scaled and shifted.
@@ -53,10 +55,11 @@ struct LayerNorm {
 }
 
 /// A row's mean and 1/√(variance + eps).
+#[inline(always)]
 fn moments<T: Real>(row: &[T], eps: T) -> (T, T) {
     let n = T::from_f64(row.len() as f64);
-    let mean = row.iter().copied().sum::<T>() / n;
-    let variance = row.iter().map(|&x| (x - mean) * (x - mean)).sum::<T>() / n;
+    let mean = sum(row.len(), |i| row[i]) / n;
+    let variance = sum(row.len(), |i| (row[i] - mean) * (row[i] - mean)) / n;
     (mean, (variance + eps).sqrt().recip())
 }
 
@@ -102,13 +105,10 @@ fn layer_norm_backward<T: Real>(
                 .chunks(width)
                 .zip(grad[first * width..].chunks(width));
             for (dx, (xs, dy)) in dx.chunks_mut(width).zip(rows) {
+                let (xs, dy, weight) = (&xs[..width], &dy[..width], &weight[..width]);
                 let (mean, rstd) = moments(xs, eps);
-                let (mut g_mean, mut gx_mean) = (T::zero(), T::zero());
-                for ((&x, &dy), &w) in xs.iter().zip(dy).zip(weight) {
-                    g_mean = g_mean + dy * w;
-                    gx_mean = gx_mean + dy * w * (x - mean) * rstd;
-                }
-                let (g_mean, gx_mean) = (g_mean / n, gx_mean / n);
+                let g_mean = sum(width, |i| dy[i] * weight[i]) / n;
+                let gx_mean = sum(width, |i| dy[i] * weight[i] * (xs[i] - mean)) * rstd / n;
                 for (((d, &x), &dy), &w) in dx.iter_mut().zip(xs).zip(dy).zip(weight) {
                     let normalised = (x - mean) * rstd;
                     *d = rstd * (dy * w - g_mean - normalised * gx_mean);
@@ -121,13 +121,17 @@ fn layer_norm_backward<T: Real>(
             .par_chunks(width * 64)
             .zip(grad.par_chunks(width * 64))
             .fold(zero, |(mut dw, mut db), (xs, grad)| {
-                for (xs, dy) in xs.chunks(width).zip(grad.chunks(width)) {
-                    let (mean, rstd) = moments(xs, eps);
-                    for (((dw, db), &x), &dy) in dw.iter_mut().zip(db.iter_mut()).zip(xs).zip(dy) {
-                        *dw = *dw + dy * (x - mean) * rstd;
-                        *db = *db + dy;
+                vectorized(|| {
+                    for (xs, dy) in xs.chunks(width).zip(grad.chunks(width)) {
+                        let (mean, rstd) = moments(xs, eps);
+                        for (((dw, db), &x), &dy) in
+                            dw.iter_mut().zip(db.iter_mut()).zip(xs).zip(dy)
+                        {
+                            *dw = *dw + dy * (x - mean) * rstd;
+                            *db = *db + dy;
+                        }
                     }
-                }
+                });
                 (dw, db)
             })
             .reduce(zero, |(mut dw, mut db), (dw2, db2)| {

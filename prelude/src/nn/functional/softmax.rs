@@ -5,7 +5,9 @@
 use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, DType, Layout, Result, Shape, Tensor, D};
 
-use super::kernel::{cpu_tensor, for_real, for_rows, fused_or, slice, with_values, Real};
+use super::kernel::{
+    self, cpu_tensor, for_real, for_rows, fused_or, slice, sum, with_values, Real,
+};
 
 /// `torch.softmax(xs, dim=-1)`. When nothing is trained through it, candle-nn's fused
 /// forward kernel runs (faster than this one's forward; it records no backward).
@@ -55,13 +57,17 @@ pub fn cross_entropy(logits: &Tensor, target: &Tensor) -> Result<Tensor> {
 
 struct Softmax;
 
-/// Each row's maximum and the sum of e^(x - max): log-sum-exp = max + ln(sum).
-fn max_and_sum<T: Real>(row: &[T]) -> (T, T) {
-    let max = row
-        .iter()
-        .copied()
-        .fold(T::neg_infinity(), num_traits::Float::max);
-    (max, row.iter().map(|&x| (x - max).exp()).sum())
+/// e^(x − max) of each x of a row into `exps` (as long as the row); returns the row's maximum
+/// and the sum of `exps`: log-sum-exp = max + ln(sum).
+#[inline(always)]
+fn shifted_exps<T: Real>(row: &[T], exps: &mut [T]) -> (T, T) {
+    let n = row.len();
+    let (row, exps) = (&row[..n], &mut exps[..n]);
+    let max = kernel::max(n, |i| row[i]);
+    for (e, &x) in exps.iter_mut().zip(row) {
+        *e = (x - max).fast_exp();
+    }
+    (max, sum(n, |i| exps[i]))
 }
 
 fn softmax_forward<T: Real>(storage: &CpuStorage, layout: &Layout) -> Result<CpuStorage> {
@@ -70,10 +76,9 @@ fn softmax_forward<T: Real>(storage: &CpuStorage, layout: &Layout) -> Result<Cpu
     let mut ys = vec![T::zero(); xs.len()];
     for_rows(&mut ys, width, width, |first, ys| {
         for (ys, xs) in ys.chunks_mut(width).zip(xs[first * width..].chunks(width)) {
-            let (max, sum) = max_and_sum(xs);
-            for (y, &x) in ys.iter_mut().zip(xs) {
-                *y = (x - max).exp() / sum;
-            }
+            let (_, total) = shifted_exps(xs, ys);
+            let scale = total.recip();
+            ys.iter_mut().for_each(|y| *y = *y * scale);
         }
     });
     Ok(T::to_cpu_storage_owned(ys))
@@ -89,7 +94,8 @@ fn softmax_backward<T: Real>(ys: &Tensor, grad: &Tensor) -> Result<Tensor> {
                 .chunks(width)
                 .zip(grad[first * width..].chunks(width));
             for (dx, (ys, grad)) in dx.chunks_mut(width).zip(rows) {
-                let dot: T = ys.iter().zip(grad).map(|(&y, &g)| y * g).sum();
+                let (ys, grad) = (&ys[..width], &grad[..width]);
+                let dot = sum(width, |i| ys[i] * grad[i]);
                 for ((d, &y), &g) in dx.iter_mut().zip(ys).zip(grad) {
                     *d = y * (g - dot);
                 }
@@ -128,10 +134,11 @@ fn cross_entropy_forward<T: Real>(
     let classes = logits_layout.dims()[1];
     let mut losses = vec![T::zero(); target.len()];
     for_rows(&mut losses, 1, classes, |first, losses| {
+        let mut exps = vec![T::zero(); classes];
         for (i, loss) in (first..).zip(losses.iter_mut()) {
             let row = &xs[i * classes..(i + 1) * classes];
-            let (max, sum) = max_and_sum(row);
-            *loss = max + sum.ln() - row[target[i] as usize];
+            let (max, total) = shifted_exps(row, &mut exps);
+            *loss = max + total.ln() - row[target[i] as usize];
         }
     });
     let mean = losses.iter().copied().sum::<T>() / T::from_f64(target.len() as f64);
@@ -152,10 +159,9 @@ fn cross_entropy_backward<T: Real>(
         for_rows(&mut dx, classes, classes, |first, dx| {
             for (i, dx) in (first..).zip(dx.chunks_mut(classes)) {
                 let row = &xs[i * classes..(i + 1) * classes];
-                let (max, sum) = max_and_sum(row);
-                for (d, &x) in dx.iter_mut().zip(row) {
-                    *d = (x - max).exp() / sum * scale;
-                }
+                let (_, total) = shifted_exps(row, dx);
+                let row_scale = scale / total;
+                dx.iter_mut().for_each(|d| *d = *d * row_scale);
                 dx[target[i] as usize] = dx[target[i] as usize] - scale;
             }
         });
