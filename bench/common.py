@@ -49,7 +49,7 @@ def print_table(rust, other, label):
 
 def main(rust_cell, python_code, package, label):
     """Runs the Rust cell and, given `--PACKAGE PYTHON`, the same figures under that Python;
-    prints them side by side."""
+    prints them side by side and returns both (name: milliseconds)."""
     parser = argparse.ArgumentParser()
     parser.add_argument(f"--{package}", dest="python", help=f"a Python with {label}, for the comparison column")
     args = parser.parse_args()
@@ -59,3 +59,4 @@ def main(rust_cell, python_code, package, label):
         other, version = run_python(args.python, python_code, package)
         print(f"{label} {version}, {args.python}")
     print_table(rust, other, label)
+    return rust, other
