@@ -73,7 +73,8 @@ print("normal 1e6 draws", best(lambda: rng.normal(size=1_000_000)))
 
 
 def peak_gflops():
-    """f64 and f32 peak GFLOP/s of this machine, from /proc/cpuinfo (None where unknown)."""
+    """{"f64": GFLOP/s, "f32": GFLOP/s} at this machine's peak, from /proc/cpuinfo (None where
+    unknown)."""
     info = open("/proc/cpuinfo").read()
     clock = re.search(r"cpu MHz\s*:\s*([0-9.]+)", info)
     flags = re.search(r"flags\s*:(.*)", info)
@@ -81,17 +82,18 @@ def peak_gflops():
         return None
     f32_lanes = 16 if "avx512f" in flags[1].split() else 8 if "avx2" in flags[1].split() else 4
     per_cycle = os.cpu_count() * 2 * f32_lanes * 2
-    return per_cycle / 2 * float(clock[1]) / 1e3, per_cycle * float(clock[1]) / 1e3
+    f32 = per_cycle * float(clock[1]) / 1e3
+    return {"f64": f32 / 2, "f32": f32}
 
 
 if __name__ == "__main__":
     rust, other = main(RUST, NUMPY, "numpy", "NumPy")
     peak = peak_gflops()
     for name in [n for n in rust if n.startswith("matmul")]:
-        f32 = "f32" in name
+        precision = "f32" if "f32" in name else "f64"
         line = f"{name}: Ferrolab {MATMUL_FLOPS / rust[name] / 1e6:.1f} GFLOP/s"
         if name in other:
             line += f", NumPy {MATMUL_FLOPS / other[name] / 1e6:.1f}"
         if peak:
-            line += f", peak {peak[f32]:.0f}"
+            line += f", peak {peak[precision]:.0f}"
         print(line)
