@@ -2,6 +2,7 @@
 errors that point at the user's line, faults that keep the session, and the wire layer."""
 
 import json
+import pathlib
 import queue
 import signal
 import subprocess
@@ -12,7 +13,7 @@ import pytest
 import zmq
 from jupyter_client.session import Session
 
-from conftest import start_kernel
+from conftest import alive, start_kernel
 
 
 def test_values_items_and_uses_persist(kernel):
@@ -478,3 +479,37 @@ def test_restart_while_a_cell_runs():
     finally:
         k.kc.stop_channels()
         k.km.shutdown_kernel(now=True)
+
+
+def test_a_kernel_whose_jupyter_is_killed_exits_with_its_session():
+    # As with ipykernel: a server or nbconvert that dies (SIGKILL, a CI timeout) must not
+    # leave its kernels holding a gigabyte each.
+    jupyter = subprocess.Popen([sys.executable, "-c", ORPHANING_PARENT], stdout=subprocess.PIPE, text=True)
+    try:
+        kernel_pid = int(jupyter.stdout.readline())
+        deadline = time.monotonic() + 60
+        while not (session := children(kernel_pid)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert session, "the kernel never started its evaluation process"
+    finally:
+        jupyter.kill()
+        jupyter.wait()
+    family = [kernel_pid, *session]
+    deadline = time.monotonic() + 15
+    while any(alive(pid) for pid in family) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in family if alive(pid)]
+
+
+ORPHANING_PARENT = """
+import time
+from jupyter_client.manager import start_new_kernel
+km, kc = start_new_kernel(kernel_name="ferrolab", startup_timeout=60)
+print(km.provisioner.process.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def children(pid):
+    tasks = pathlib.Path(f"/proc/{pid}/task")
+    return [int(child) for task in tasks.iterdir() for child in (task / "children").read_text().split()]

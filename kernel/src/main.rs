@@ -94,6 +94,7 @@ fn main() -> Result<()> {
 /// one of its own.
 fn kernel(connection_file: &Path) -> Result<()> {
     let info = launch::read_connection_file(connection_file)?;
+    os::exit_with_parent();
     let prebuilt = Prebuilt::from_env()?;
     if spare::hand_over(&prebuilt, connection_file) {
         return Ok(());

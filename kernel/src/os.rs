@@ -30,6 +30,26 @@ pub fn exit_soon() {
     });
 }
 
+/// A kernel whose Jupyter (a server, nbconvert, a test) ended without shutting it down exits
+/// too, as ipykernel's do, instead of keeping its session's gigabyte for good. jupyter_client
+/// sets JPY_PARENT_PID for kernels that are not meant to outlive it; the parent is watched by
+/// polling, since PR_SET_PDEATHSIG fires when the thread that started us ends, not the process.
+pub fn exit_with_parent() {
+    if std::env::var_os("JPY_PARENT_PID").is_none() {
+        return;
+    }
+    // SAFETY: getppid(2) cannot fail.
+    let parent = unsafe { libc::getppid() };
+    std::thread::spawn(move || loop {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        // SAFETY: as above. An orphan is adopted by init or a subreaper: its parent changes.
+        if unsafe { libc::getppid() } != parent {
+            eprintln!("ferrolab: the process that started this kernel is gone: exiting");
+            std::process::exit(1);
+        }
+    });
+}
+
 /// With FERROLAB_TRACE set, the kernel logs where a session's time goes (for benchmarks).
 pub fn trace(message: &str) {
     if std::env::var_os(ferrolab_protocol::env::TRACE).is_some() {

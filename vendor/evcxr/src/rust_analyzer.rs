@@ -127,13 +127,29 @@ impl RustAnalyzer {
                 self.cargo_toml_filename()
             )
         })?);
-        if cargo_toml != self.last_cargo_toml {
+        let reload = cargo_toml != self.last_cargo_toml;
+        if reload {
             self.load_cargo_toml(&mut change)?;
             self.last_cargo_toml = cargo_toml;
         }
 
         self.analysis_host.apply_change(change);
+        if reload {
+            self.prime_caches();
+        }
         Ok(())
+    }
+
+    /// Ferrolab: resolves every crate's names and collects its trait impls on all cores as soon
+    /// as the crate graph is loaded. Left lazy, the first type inference did that work on one
+    /// thread, for every crate of the graph, while the session started.
+    fn prime_caches(&self) {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let crates = ra_ap_base_db::all_crates(self.analysis_host.raw_database());
+        let _ = self
+            .analysis_host
+            .analysis()
+            .parallel_prime_caches(&crates, threads, |_| {});
     }
 
     /// Returns top-level variable names and their types in the specified function.
