@@ -14,6 +14,8 @@ import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import start_new_kernel
 
+from course import start_course_site, stop_course_site
+
 KERNEL = "ferrolab"
 # A fresh kernel loads the prelude before its first cell; that is seconds, not minutes,
 # once install/setup has prebuilt it.
@@ -153,3 +155,14 @@ def start_in(folder, **env):
     kernel = Kernel(km, kc)
     kernel.run("1")
     return kernel
+
+
+def pytest_collection_finish(session):
+    # The course site's build runs every notebook: started now, it runs beside the tests that
+    # come before the ones reading it.
+    if any(item.module.__name__ in ("test_notebooks", "test_site") for item in session.items):
+        start_course_site()
+
+
+def pytest_sessionfinish(session):
+    stop_course_site()

@@ -40,7 +40,8 @@ def lab():
     """A JupyterLab server on 127.0.0.1 with token auth, on a copy of the course (its autosave
     must not touch the repository's notebooks); yields the notebook's URL."""
     home = pathlib.Path(tempfile.mkdtemp(prefix="ferrolab-lab-"))
-    shutil.copytree(ROOT / "notebooks", home / "notebooks")
+    # Without runs/: the course site's build may be writing runs there meanwhile.
+    shutil.copytree(ROOT / "notebooks", home / "notebooks", ignore=shutil.ignore_patterns("runs"))
     for name, values in SETTINGS.items():
         path = home / "settings" / name
         path.parent.mkdir(parents=True, exist_ok=True)

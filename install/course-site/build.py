@@ -1,6 +1,8 @@
 """The course as a static site for learners: every notebook run, then exported by nbconvert.
 
-Usage: build.py OUTPUT_FOLDER (install/site runs it after setting up what is missing).
+Usage: build.py OUTPUT_FOLDER [--jobs N] (install/site runs it after setting up what is
+missing). N notebooks run at a time, 2 by default: while one waits on rustc (one core), the
+other has the second. The test suite builds the site with 1 beside its other tests.
 
 Why nbconvert: it is what teachers and CI already run on these notebooks (tests/test_notebooks.py
 checks its HTML export), it renders Ferrolab's outputs exactly as JupyterLab shows them, and
@@ -98,12 +100,11 @@ def duration(seconds):
     return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
 
 
-def build(output):
+def build(output, jobs=2):
     output.mkdir(parents=True, exist_ok=True)
     notebooks = sorted(NOTEBOOKS.glob("*.ipynb"))
     with tempfile.TemporaryDirectory(prefix="ferrolab-site-") as scratch:
-        # Two at a time: while one notebook waits on rustc (one core), the other has the second.
-        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
             runs = {nb: pool.submit(run, nb, pathlib.Path(scratch) / nb.stem) for nb in notebooks}
             executed, failed = [], []
             for notebook, future in runs.items():
@@ -143,6 +144,10 @@ def build(output):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit(__doc__)
-    build(pathlib.Path(sys.argv[1]).resolve())
+    match sys.argv[1:]:
+        case [folder]:
+            build(pathlib.Path(folder).resolve())
+        case [folder, "--jobs", jobs] if jobs.isdigit() and int(jobs) > 0:
+            build(pathlib.Path(folder).resolve(), int(jobs))
+        case _:
+            sys.exit(__doc__)
