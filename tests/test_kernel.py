@@ -323,25 +323,6 @@ def test_bad_messages_are_dropped_and_the_kernel_keeps_serving(kernel):
     assert kernel.run("20 + 22").result() == "42"
 
 
-def test_restart_gives_a_fresh_session_and_keeps_history():
-    k = start_kernel()
-    try:
-        marker = f"let restart_marker = {int(time.time())};"
-        assert k.run(marker).status == "ok"
-        k.km.restart_kernel(now=False)
-        k.kc.wait_for_ready(timeout=60)
-        k.drain_iopub()
-        assert k.run("restart_marker").status == "error"  # variables are per kernel
-        assert k.run("1 + 1").result() == "2"
-        msg_id = k.kc.history(hist_access_type="search", pattern="let restart_marker*", n=5)
-        reply = k.kc.get_shell_msg(timeout=10)
-        assert reply["parent_header"]["msg_id"] == msg_id
-        assert marker in [entry[2] for entry in reply["content"]["history"]]
-    finally:
-        k.kc.stop_channels()
-        k.km.shutdown_kernel(now=True)
-
-
 def complete(kernel, code):
     msg_id = kernel.kc.complete(code, len(code))
     while True:
@@ -466,16 +447,22 @@ def test_client_disconnecting_mid_cell_leaves_the_kernel_serving(kernel):
     assert kernel.run("let after_disconnect = 1; after_disconnect", timeout=60).result() == "1"
 
 
-def test_restart_while_a_cell_runs():
+def test_restart_while_a_cell_runs_gives_a_fresh_session_and_keeps_history():
     k = start_kernel()
     try:
-        k.run("1")
+        marker = f"let restart_marker = {int(time.time())};"
+        assert k.run(marker).status == "ok"
         k.kc.execute("loop { check_interrupt(); }")
         time.sleep(1)
         k.km.restart_kernel(now=False)
         k.kc.wait_for_ready(timeout=60)
         k.drain_iopub()
+        assert k.run("restart_marker").status == "error"  # variables are per kernel
         assert k.run("3 + 4").result() == "7"
+        msg_id = k.kc.history(hist_access_type="search", pattern="let restart_marker*", n=5)
+        reply = k.kc.get_shell_msg(timeout=10)
+        assert reply["parent_header"]["msg_id"] == msg_id
+        assert marker in [entry[2] for entry in reply["content"]["history"]]
     finally:
         k.kc.stop_channels()
         k.km.shutdown_kernel(now=True)
