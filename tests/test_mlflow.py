@@ -95,8 +95,9 @@ class MlflowServer:
             time.sleep(0.5)
 
     def history(self, run_id, metric):
+        # MLflow leaves the list out of its answer while a run has no values yet.
         points = self.get("metrics/get-history", run_id=run_id, metric_key=metric,
-                          max_results=25000)["metrics"]
+                          max_results=25000).get("metrics", [])
         return sorted((p["step"], p["value"]) for p in points)
 
     def files(self, run_id):
