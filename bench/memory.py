@@ -20,7 +20,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from conftest import start_in, start_kernel, wait_for_spare  # noqa: E402
 
-DEFAULT = ["00-tour.ipynb", "06-neural-nets.ipynb", "11-hugging-face.ipynb"]
+DEFAULT = ["00-tour.ipynb", "06-training-loop.ipynb", "11-hugging-face.ipynb"]
 # Each cell defines a vector, an array and a dataframe of its own: new variables whose types
 # rust-analyzer infers and evcxr stores, as a learner's cells do.
 CELL = ("let v{i} = vec![{i}u8; 1000];\n"
